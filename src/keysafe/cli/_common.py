@@ -1,0 +1,39 @@
+"""Shared CLI plumbing: turning keysafe errors into one line and an exit status."""
+
+from __future__ import annotations
+
+import click
+from rich.console import Console
+
+from keysafe.errors import KeysafeError
+
+console = Console(highlight=False)
+err_console = Console(stderr=True, highlight=False)
+
+EXIT_ERROR = 2
+
+
+def fail(message: str) -> None:
+    """Print one error line to stderr and exit with status 2."""
+    err_console.print(f"keysafe: {message}", soft_wrap=True, markup=False)
+    raise SystemExit(EXIT_ERROR)
+
+
+def run_guarded(group: click.Group, argv: list[str] | None) -> int:
+    try:
+        group.main(args=argv, prog_name="keysafe", standalone_mode=False)
+    except click.exceptions.Abort:
+        err_console.print("keysafe: aborted.")
+        return 130
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    except KeysafeError as exc:
+        err_console.print(f"keysafe: {exc}", soft_wrap=True, markup=False)
+        return EXIT_ERROR
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    except KeyboardInterrupt:
+        err_console.print("keysafe: interrupted.")
+        return 130
+    return 0
