@@ -24,7 +24,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from enum import Enum
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import quote, unquote_to_bytes
 
 from keysafe.errors import EncodingError
@@ -90,10 +90,24 @@ def encode_component(text: str) -> str:
         ) from None
 
 
-def _items(params: Params | None) -> Iterable[tuple[str, Any]]:
-    if params is None:
-        return ()
-    return params.items() if isinstance(params, Mapping) else params
+_CHECKED_NAMES: set[str] = set()
+_B64 = re.compile(r"[A-Za-z0-9+/=]*\Z")
+
+
+def _check_name(name: object) -> None:
+    if name in _CHECKED_NAMES:
+        return
+    if not isinstance(name, str) or not _NAME.match(name):
+        raise EncodingError(
+            f"Parameter name {name!r} is not a Binance parameter name.",
+            "Use the camelCase names from Binance's documentation (letters, digits, underscore).",
+        )
+    if name == "signature":
+        raise EncodingError(
+            "A 'signature' parameter was passed in.", "Leave it out: keysafe signs and appends it last."
+        )
+    if len(_CHECKED_NAMES) < 4096:
+        _CHECKED_NAMES.add(name)
 
 
 def encode_params(params: Params | None) -> str:
@@ -102,31 +116,29 @@ def encode_params(params: Params | None) -> str:
     Raises :class:`EncodingError` naming the parameter that cannot be encoded, including a
     ``signature`` passed in by hand (keysafe adds it itself, last).
     """
+    if not params:
+        return ""
     parts: list[str] = []
-    seen: set[str] = set()
-    for name, value in _items(params):
+    if isinstance(params, Mapping):
+        items: Iterable[tuple[str, Any]] = params.items()
+    else:
+        items = list(params)
+        names = [name for name, value in items if value is not None]
+        if len(set(names)) != len(names):
+            dup = next(n for n in names if names.count(n) > 1)
+            raise EncodingError(
+                f"Parameter '{dup}' is given twice (Binance answers -1101).", "Send each parameter once."
+            )
+    for name, value in items:
         if value is None:
             continue
-        if not isinstance(name, str) or not _NAME.match(name):
-            raise EncodingError(
-                f"Parameter name {name!r} is not a Binance parameter name.",
-                "Use the camelCase names from Binance's documentation (letters, digits, underscore).",
-            )
-        if name == "signature":
-            raise EncodingError(
-                "A 'signature' parameter was passed in.", "Leave it out: keysafe signs and appends it last."
-            )
-        if name in seen:
-            raise EncodingError(
-                f"Parameter '{name}' is given twice (Binance answers -1101).", "Send each parameter once."
-            )
-        seen.add(name)
-        parts.append(f"{name}={encode_component(format_value(name, value))}")
+        _check_name(name)
+        text = value if type(value) is str else format_value(name, value)
+        parts.append(f"{name}={text if _SAFE.match(text) else encode_component(text)}")
     return "&".join(parts)
 
 
-@dataclass(frozen=True, slots=True)
-class Payload:
+class Payload(NamedTuple):
     """A request's query string and form body, each already percent-encoded."""
 
     query: str = ""
@@ -139,7 +151,12 @@ class Payload:
 
     def with_signature(self, signature: str) -> Payload:
         """The same payload with ``signature`` appended as the very last parameter."""
-        pair = "signature=" + encode_component(signature)
+        # Hex (HMAC) and base64 (Ed25519, RSA) only need '+', '/' and '=' escaped.
+        if _B64.match(signature):
+            value = signature.replace("+", "%2B").replace("/", "%2F").replace("=", "%3D")
+        else:
+            value = encode_component(signature)
+        pair = "signature=" + value
         if self.body:
             return Payload(self.query, f"{self.body}&{pair}")
         return Payload(f"{self.query}&{pair}" if self.query else pair, self.body)

@@ -27,9 +27,14 @@ class RateLimit:
     interval: str  # SECOND, MINUTE, HOUR, DAY
     interval_num: int
     limit: int
+    #: keysafe extension: the window's true length when a sandbox runs with --scale
+    #: (exchangeInfo field ``windowMs``); None means interval x intervalNum.
+    window_ms: int | None = None
 
     @property
-    def window_seconds(self) -> int:
+    def window_seconds(self) -> float:
+        if self.window_ms is not None:
+            return self.window_ms / 1000
         return _INTERVAL_SECONDS[self.interval] * self.interval_num
 
     @property
@@ -52,12 +57,22 @@ class RateLimit:
         return f"{self.interval_num} {unit}s" if self.interval_num != 1 else unit
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "rateLimitType": str(self.type),
             "interval": self.interval,
             "intervalNum": self.interval_num,
             "limit": self.limit,
         }
+        if self.window_ms is not None:
+            data["windowMs"] = self.window_ms
+        return data
+
+    def scaled(self, scale: float) -> RateLimit:
+        """The limiter with its window and limit divided by ``scale`` (sandbox ``--scale``)."""
+        if scale == 1:
+            return self
+        window_ms = max(1, round(self.window_seconds * 1000 / scale))
+        return RateLimit(self.type, self.interval, self.interval_num, max(1, round(self.limit / scale)), window_ms)
 
 
 DEFAULT_RATE_LIMITS: tuple[RateLimit, ...] = (
@@ -91,6 +106,7 @@ def rate_limits_from_exchange_info(
                     str(item["interval"]).upper(),
                     int(item["intervalNum"]),
                     int(item["limit"]),
+                    int(item["windowMs"]) if item.get("windowMs") is not None else None,
                 )
             )
             if limits[-1].interval not in _INTERVAL_SECONDS or limits[-1].interval_num < 1:

@@ -1,0 +1,3 @@
+from keysafe.cli import main
+
+main()

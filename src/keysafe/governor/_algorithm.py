@@ -1,0 +1,110 @@
+"""The reserve and settle rules, written once for the storages that run Python atomically.
+
+The memory storage runs them under a lock, the SQLite storage inside ``BEGIN IMMEDIATE``.
+The Redis storage runs the same rules as Lua scripts (storage_redis.py); a test runs the
+same scenarios against all three.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from keysafe.governor.model import (
+    HEADER_SET,
+    AcquireRequest,
+    AcquireResult,
+    Claim,
+    Counter,
+    SettleItem,
+)
+
+
+class StateOps(Protocol):
+    def get_counter(self, key: str) -> Counter: ...
+
+    def put_counter(self, key: str, counter: Counter, expires_ms: int) -> None: ...
+
+    def get_freeze(self, key: str) -> int: ...
+
+    def put_freeze(self, key: str, until_ms: int) -> None: ...
+
+    def get_claims(self, scope: str) -> list[Claim]: ...
+
+    def put_claim(self, scope: str, claim: Claim) -> None: ...
+
+    def delete_claim(self, scope: str, claim_id: str) -> None: ...
+
+
+def acquire(ops: StateOps, req: AcquireRequest) -> AcquireResult:
+    now = req.now_ms
+    frozen = max((ops.get_freeze(k) for k in req.freeze_keys), default=0)
+    if frozen > now:
+        return AcquireResult(False, frozen, frozen=True)
+
+    mine: Claim | None = None
+    live: list[Claim] = []
+    for claim in ops.get_claims(req.claim_scope):
+        if claim.id == req.claim_id:
+            mine = claim
+        elif claim.expires_ms <= now:
+            ops.delete_claim(req.claim_scope, claim.id)
+        else:
+            live.append(claim)
+    me = Claim(req.claim_id, req.lane, req.since_ms, {c.base: c.cost for c in req.charges})
+    my_rank = me.rank(now, req.aging_ms)
+    ahead: dict[str, int] = {}
+    for claim in live:
+        if claim.rank(now, req.aging_ms) < my_rank:
+            for base, cost in claim.costs.items():
+                ahead[base] = ahead.get(base, 0) + cost
+
+    wait_until = 0
+    queued_only = True
+    counters: list[tuple[str, Counter, int]] = []
+    for charge in req.charges:
+        for w in charge.windows:
+            key = charge.key(w)
+            counter = ops.get_counter(key)
+            counters.append((key, counter, (w + 2) * charge.window_ms))
+            if counter.used + charge.cost > charge.limit:
+                queued_only = False
+                wait_until = max(wait_until, (w + 1) * charge.window_ms)
+            elif counter.used + ahead.get(charge.base, 0) + charge.cost > charge.limit:
+                wait_until = max(wait_until, min((w + 1) * charge.window_ms, now + req.poll_ms))
+    if wait_until:
+        me.expires_ms = now + req.claim_ttl_ms
+        ops.put_claim(req.claim_scope, me)
+        return AcquireResult(False, wait_until if not queued_only else min(wait_until, now + req.poll_ms))
+
+    marks: list[int] = []
+    i = 0
+    for charge in req.charges:
+        for _w in charge.windows:
+            key, c, expires = counters[i]
+            i += 1
+            updated = Counter(c.used + charge.cost, c.inflight + charge.cost, c.reserved + charge.cost)
+            ops.put_counter(key, updated, expires)
+            marks.append(updated.reserved)
+    if mine is not None:
+        ops.delete_claim(req.claim_scope, req.claim_id)
+    return AcquireResult(True, marks=tuple(marks))
+
+
+def settle(ops: StateOps, items: list[SettleItem]) -> None:
+    for item in items:
+        c = ops.get_counter(item.key)
+        inflight = max(0, c.inflight - item.reserved)
+        used = max(0, c.used - item.reserved + item.actual)
+        if item.header is not None:
+            # Requests reserved after this one was were most likely not yet counted by the
+            # server when it answered: add those still in flight to its figure.
+            later = min(inflight, max(0, c.reserved - item.mark))
+            server_view = item.header + later
+            used = server_view if item.header_mode == HEADER_SET else max(used, server_view)
+        ops.put_counter(item.key, Counter(used, inflight, c.reserved), item.expires_ms)
+
+
+def freeze(ops: StateOps, key: str, until_ms: int) -> int:
+    until = max(ops.get_freeze(key), until_ms)
+    ops.put_freeze(key, until)
+    return until

@@ -1,0 +1,326 @@
+"""The governor: one weight and order budget for every caller that shares an IP or an account.
+
+Rules, strategy and storage are separate (as in alisaifee/limits): the rules are
+Binance's limiters (:class:`keysafe.spec.RateLimit`, from exchangeInfo), the strategy is
+here (fixed windows aligned to the *server's* clock, a guard band at each boundary,
+reserve before sending and settle from the response headers, priority lanes with
+ageing, freezes on 429/418), and the storage (memory, SQLite, Redis) only has to apply
+the reserve and settle steps atomically.
+
+A request that may land on either side of a window boundary (clock uncertainty,
+latency, the guard band) is charged to both windows, so neither can overflow.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+
+from keysafe.errors import ConfigurationError, KeysafeError
+from keysafe.governor.model import (
+    HEADER_MAX,
+    HEADER_SET,
+    AcquireRequest,
+    AcquireResult,
+    Charge,
+    SettleItem,
+    Storage,
+)
+from keysafe.governor.uri import storage_from_uri
+from keysafe.governor.usage import LimitUsage, Usage
+from keysafe.spec.endpoints import Lane
+from keysafe.spec.limits import DEFAULT_RATE_LIMITS, RateLimit, RateLimitType
+
+DEFAULT_GUARD_MS = 10.0
+
+
+class BudgetExhaustedError(KeysafeError):
+    """The shared budget has no room now (or a 429/418 froze it); raised when on_limit="raise"."""
+
+    def __init__(self, message: str, remedy: str = "", *, retry_after: float = 0.0, frozen: bool = False) -> None:
+        self.retry_after = retry_after
+        self.frozen = frozen
+        super().__init__(message, remedy)
+
+
+@dataclass(frozen=True, slots=True)
+class Reservation:
+    """What :meth:`Governor.try_acquire` reserved; hand it back to :meth:`Governor.settle`."""
+
+    charges: tuple[Charge, ...]
+    marks: tuple[int, ...]
+    sent_ms: int  # server time when it was granted
+    weight: int
+    orders: int
+
+    @property
+    def items(self) -> list[tuple[Charge, int, int]]:
+        out, i = [], 0
+        for ch in self.charges:
+            for w in ch.windows:
+                out.append((ch, w, self.marks[i] if i < len(self.marks) else 0))
+                i += 1
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class Wait:
+    """No room yet: try again at ``until_ms`` (server time)."""
+
+    until_ms: int
+    frozen: bool = False
+
+
+def ip_scope(ip: str | None) -> str:
+    return f"ip:{ip or 'default'}"
+
+
+def account_scope(account: str | None) -> str:
+    return f"acct:{account or 'default'}"
+
+
+class Governor:
+    """Reserve before sending, settle after the response. Thread-safe; share one per process.
+
+    ``storage`` is a Storage or a URI (``memory://``, ``sqlite:///PATH``, ``redis://HOST:PORT/DB``;
+    None: the default SQLite file). ``limits`` defaults to the spec's; the client replaces
+    them with exchangeInfo's at start (:meth:`set_limits`).
+    """
+
+    def __init__(
+        self,
+        storage: Storage | str | None = None,
+        limits: Iterable[RateLimit] = DEFAULT_RATE_LIMITS,
+        *,
+        guard_ms: float = DEFAULT_GUARD_MS,
+        on_notice: Callable[[str], None] | None = None,
+    ) -> None:
+        self.notices: list[str] = []
+        self._on_notice = on_notice
+        self.storage: Storage = (
+            storage if storage is not None and not isinstance(storage, str)
+            else storage_from_uri(storage, on_notice=self._notice)
+        )
+        self.guard_ms = float(guard_ms)
+        self._limits: tuple[RateLimit, ...] = ()
+        self.set_limits(limits)
+
+    def _notice(self, message: str) -> None:
+        self.notices.append(message)
+        if self._on_notice is not None:
+            self._on_notice(message)
+
+    @classmethod
+    def from_uri(cls, uri: str | None = None, **kw) -> Governor:
+        return cls(uri, **kw)
+
+    # ------------------------------------------------------------ rules
+
+    @property
+    def limits(self) -> tuple[RateLimit, ...]:
+        return self._limits
+
+    def set_limits(self, limits: Iterable[RateLimit]) -> None:
+        limits = tuple(limits)
+        if not limits:
+            raise ConfigurationError("The governor was given no rate limits.", "Pass exchangeInfo's rateLimits.")
+        self._limits = limits
+        weight = [lim for lim in limits if lim.type is RateLimitType.REQUEST_WEIGHT]
+        self.window_ms = int(min((w.window_seconds for w in weight), default=60) * 1000)
+
+    @property
+    def weight_limit(self) -> RateLimit | None:
+        return next((lim for lim in self._limits if lim.type is RateLimitType.REQUEST_WEIGHT), None)
+
+    def charges(self, *, ip: str | None, account: str | None, weight: int, orders: int, now_ms: int,
+                early_ms: float = 0.0, late_ms: float = 0.0) -> tuple[Charge, ...]:
+        """The charges of one request sent at server time ``now_ms`` that may land up to
+        ``early_ms`` before or ``late_ms`` after it (plus the guard band)."""
+        lo = now_ms - early_ms - self.guard_ms
+        hi = now_ms + late_ms + self.guard_ms
+        out = []
+        for lim in self._limits:
+            if lim.type is RateLimitType.REQUEST_WEIGHT:
+                cost, scope = weight, ip_scope(ip)
+            elif lim.type is RateLimitType.RAW_REQUESTS:
+                cost, scope = 1, ip_scope(ip)
+            else:
+                cost, scope = orders, account_scope(account)
+            if cost <= 0:
+                continue
+            if cost > lim.limit:
+                raise ConfigurationError(
+                    f"A request costing {cost} can never fit the {lim.type} limit of {lim.limit} per "
+                    f"{lim.human_interval}.",
+                    "Split the request (e.g. a smaller limit= or fewer symbols).",
+                )
+            wms = max(1, int(lim.window_seconds * 1000))
+            windows = tuple(range(int(lo // wms), int(hi // wms) + 1))
+            out.append(Charge(f"{scope}|{lim.type}|{lim.suffix}|{wms}", lim.limit, wms, cost, windows))
+        return tuple(out)
+
+    # ------------------------------------------------------------ reserve
+
+    def try_acquire(
+        self,
+        *,
+        weight: int,
+        now_ms: int,
+        ip: str | None = None,
+        account: str | None = None,
+        orders: int = 0,
+        lane: Lane | int = Lane.MARKET,
+        claim_id: str | None = None,
+        since_ms: int | None = None,
+        early_ms: float = 0.0,
+        late_ms: float = 0.0,
+    ) -> Reservation | Wait:
+        """Reserve now or say when to come back. Never blocks beyond the storage's own operation."""
+        charges = self.charges(ip=ip, account=account, weight=weight, orders=orders, now_ms=now_ms,
+                               early_ms=early_ms, late_ms=late_ms)
+        freeze_keys = (ip_scope(ip),) + ((account_scope(account),) if orders else ())
+        request = AcquireRequest(
+            now_ms=now_ms,
+            charges=charges,
+            freeze_keys=freeze_keys,
+            claim_scope=ip_scope(ip),
+            claim_id=claim_id or uuid.uuid4().hex,
+            lane=int(lane),
+            since_ms=since_ms if since_ms is not None else now_ms,
+            aging_ms=self.window_ms,
+            claim_ttl_ms=2 * self.window_ms + 2000,
+            poll_ms=max(2, self.window_ms // 100),
+        )
+        result: AcquireResult = self.storage.acquire(request)
+        if result.granted:
+            return Reservation(charges, result.marks, now_ms, weight, orders)
+        until = result.wait_until_ms
+        if not result.frozen:
+            until = int(until + self.guard_ms + early_ms)
+        return Wait(max(until, now_ms + 1), result.frozen)
+
+    def acquire(
+        self,
+        *,
+        weight: int,
+        ip: str | None = None,
+        account: str | None = None,
+        orders: int = 0,
+        lane: Lane | int = Lane.MARKET,
+        now: Callable[[], int] | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        on_limit: str = "wait",
+        early_ms: float = 0.0,
+        late_ms: float = 0.0,
+        max_wait: float | None = None,
+    ) -> Reservation:
+        """Blocking acquire: waits (``on_limit="wait"``) or raises :class:`BudgetExhaustedError`."""
+        now = now or (lambda: int(time.time() * 1000))
+        claim_id = uuid.uuid4().hex
+        since = now()
+        while True:
+            t = now()
+            got = self.try_acquire(weight=weight, now_ms=t, ip=ip, account=account, orders=orders, lane=lane,
+                                   claim_id=claim_id, since_ms=since, early_ms=early_ms, late_ms=late_ms)
+            if isinstance(got, Reservation):
+                return got
+            delay = max(0.0, (got.until_ms - t) / 1000)
+            if on_limit == "raise" or (max_wait is not None and (t - since) / 1000 + delay > max_wait):
+                self.storage.release_claim(ip_scope(ip), claim_id)
+                raise exhausted(delay, got.frozen)
+            sleep(delay)
+
+    def release(self, ip: str | None, claim_id: str) -> None:
+        """Give up a place in the queue (a caller that stops waiting)."""
+        self.storage.release_claim(ip_scope(ip), claim_id)
+
+    # ------------------------------------------------------------ settle
+
+    def settle(
+        self,
+        reservation: Reservation,
+        *,
+        actual_weight: int | None = None,
+        orders_counted: bool = True,
+        headers: Mapping[str, str] | None = None,
+        arrival_ms: int | None = None,
+    ) -> None:
+        """Replace the reservation by what the request really cost.
+
+        ``actual_weight``: the weight charged (None: as reserved); ``orders_counted``: False
+        when no order was created; ``headers``: the response's, whose X-MBX-* counts correct
+        the local ones for the window the request landed in (``arrival_ms``, server time).
+        """
+        lower = {k.lower(): v for k, v in (headers or {}).items()}
+        header_values: dict[tuple[RateLimitType, str], int] = {}
+        for lim in self._limits:
+            if lim.header and lim.header.lower() in lower:
+                try:
+                    header_values[(lim.type, lim.suffix)] = int(lower[lim.header.lower()])
+                except ValueError:
+                    pass
+        arrival = arrival_ms if arrival_ms is not None else reservation.sent_ms
+        items = []
+        for ch, w, mark in reservation.items:
+            _scope, type_name, suffix, _wms = ch.base.split("|")
+            type_ = RateLimitType(type_name)
+            if type_ is RateLimitType.REQUEST_WEIGHT:
+                actual = ch.cost if actual_weight is None else actual_weight
+                mode = HEADER_MAX
+            elif type_ is RateLimitType.ORDERS:
+                actual = ch.cost if orders_counted else 0
+                mode = HEADER_SET
+            else:
+                actual, mode = ch.cost, HEADER_MAX
+            header = header_values.get((type_, suffix)) if arrival // ch.window_ms == w else None
+            items.append(SettleItem(ch.key(w), ch.cost, actual, header, mode, mark, (w + 2) * ch.window_ms))
+        if items:
+            self.storage.settle(items, reservation.sent_ms)
+
+    def freeze(self, *, ip: str | None = None, account: str | None = None, until_ms: int) -> int:
+        """Stop every caller of this IP (or, for -1015, this account's orders) until ``until_ms``."""
+        key = account_scope(account) if account is not None else ip_scope(ip)
+        return self.storage.freeze(key, until_ms)
+
+    def frozen_until(self, *, ip: str | None = None, account: str | None = None) -> int:
+        keys = (ip_scope(ip),) + ((account_scope(account),) if account is not None else ())
+        return self.storage.frozen_until(keys)
+
+    # ------------------------------------------------------------ usage
+
+    def usage(self, *, now_ms: int, ip: str | None = None, account: str | None = None) -> Usage:
+        """The current window of every limiter, as counted in the shared storage."""
+        keys: list[tuple[RateLimit, str]] = []
+        for lim in self._limits:
+            scope = account_scope(account) if lim.type is RateLimitType.ORDERS else ip_scope(ip)
+            wms = max(1, int(lim.window_seconds * 1000))
+            keys.append((lim, f"{scope}|{lim.type}|{lim.suffix}|{wms}|{now_ms // wms}"))
+        counters = self.storage.counters([k for _lim, k in keys])
+        frozen = self.frozen_until(ip=ip)
+        return Usage(tuple(LimitUsage(lim, counters[k].used) for lim, k in keys),
+                     frozen if frozen > now_ms else None)
+
+    def reset(self) -> None:
+        self.storage.reset()
+
+    def close(self) -> None:
+        self.storage.close()
+
+    def __repr__(self) -> str:
+        return f"Governor({self.storage.uri!r})"
+
+
+def exhausted(delay: float, frozen: bool) -> BudgetExhaustedError:
+    if frozen:
+        return BudgetExhaustedError(
+            f"Binance froze this IP's budget (429/418); nothing may be sent for {delay:.2f} s.",
+            "Wait for it (on_limit='wait') or retry after retry_after seconds.",
+            retry_after=delay, frozen=True,
+        )
+    return BudgetExhaustedError(
+        f"The shared rate-limit budget is used up for this window; room again in {delay:.2f} s.",
+        "Wait (on_limit='wait', the default) or retry after retry_after seconds.",
+        retry_after=delay,
+    )
