@@ -4,6 +4,7 @@ The public API is this module's ``__all__`` (checked by a test); everything else
 reachable through the subpackages (``keysafe.spec``, ``keysafe.signing``, ...).
 """
 
+from keysafe.client import AsyncClient, Client
 from keysafe.credentials import Credential, key_fingerprint, mask, validate_api_key
 from keysafe.errors import (
     ApiKeyFormatError,
@@ -47,6 +48,7 @@ from keysafe.signing import (
     sign_payload,
 )
 from keysafe.spec import Environment
+from keysafe.vault import Vault, VaultError
 
 __version__ = "0.1.0"
 
@@ -54,9 +56,11 @@ __all__ = [
     "ActivityEvent",
     "ApiKeyFormatError",
     "ApiKeyRejectedError",
+    "AsyncClient",
     "AuthenticationError",
     "BinanceAPIError",
     "CancelRejectedError",
+    "Client",
     "ConfigurationError",
     "Credential",
     "Ed25519Signer",
@@ -84,6 +88,8 @@ __all__ = [
     "SignatureError",
     "TimestampError",
     "UnauthorizedError",
+    "Vault",
+    "VaultError",
     "WAFRejectedError",
     "__version__",
     "build_payload",

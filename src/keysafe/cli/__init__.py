@@ -9,6 +9,11 @@ import click
 from keysafe.cli._common import run_guarded
 from keysafe.cli.demo import demo_command
 from keysafe.cli.keygen import keygen_command
+from keysafe.cli.keyaudit import COMMANDS as KEY_POLICY_COMMANDS
+from keysafe.cli.vault import COMMANDS as VAULT_COMMANDS
+from keysafe.cli.scan import hook_group, scan_command
+from keysafe.cli.sandbox import sandbox_group
+from keysafe.cli.monitor import monitor_group, report_command
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -18,7 +23,14 @@ def cli() -> None:
 
 
 cli.add_command(keygen_command)
+for _command in (*VAULT_COMMANDS, *KEY_POLICY_COMMANDS):
+    cli.add_command(_command)
+cli.add_command(scan_command)
+cli.add_command(hook_group)
 cli.add_command(demo_command)
+cli.add_command(sandbox_group)
+cli.add_command(monitor_group)
+cli.add_command(report_command)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -25,8 +25,12 @@ def run_guarded(group: click.Group, argv: list[str] | None) -> int:
     except click.exceptions.Abort:
         err_console.print("keysafe: aborted.")
         return 130
+    except click.UsageError as exc:
+        where = exc.ctx.command_path if exc.ctx else "keysafe"
+        err_console.print(f"keysafe: {exc.format_message()} Fix: see `{where} --help`.", soft_wrap=True, markup=False)
+        return exc.exit_code
     except click.ClickException as exc:
-        exc.show()
+        err_console.print(f"keysafe: {exc.format_message()}", soft_wrap=True, markup=False)
         return exc.exit_code
     except KeysafeError as exc:
         err_console.print(f"keysafe: {exc}", soft_wrap=True, markup=False)

@@ -51,6 +51,11 @@ class Chapter:
 
 _CHAPTER_MODULES = (
     "keysafe.demo.signing",
+    "keysafe.demo.scan",
+    "keysafe.demo.sandbox",
+    "keysafe.demo.client",
+    "keysafe.demo.vault",
+    "keysafe.demo.monitor",
 )
 
 

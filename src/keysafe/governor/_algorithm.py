@@ -7,9 +7,11 @@ same scenarios against all three.
 
 from __future__ import annotations
 
+import math
 from typing import Protocol
 
 from keysafe.governor.model import (
+    EXTERNAL_MARGIN,
     HEADER_SET,
     AcquireRequest,
     AcquireResult,
@@ -42,21 +44,18 @@ def acquire(ops: StateOps, req: AcquireRequest) -> AcquireResult:
         return AcquireResult(False, frozen, frozen=True)
 
     mine: Claim | None = None
-    live: list[Claim] = []
-    for claim in ops.get_claims(req.claim_scope):
-        if claim.id == req.claim_id:
-            mine = claim
-        elif claim.expires_ms <= now:
-            ops.delete_claim(req.claim_scope, claim.id)
-        else:
-            live.append(claim)
-    me = Claim(req.claim_id, req.lane, req.since_ms, {c.base: c.cost for c in req.charges})
-    my_rank = me.rank(now, req.aging_ms)
     ahead: dict[str, int] = {}
-    for claim in live:
-        if claim.rank(now, req.aging_ms) < my_rank:
-            for base, cost in claim.costs.items():
-                ahead[base] = ahead.get(base, 0) + cost
+    claims = ops.get_claims(req.claim_scope)
+    if claims:  # somebody is queued: only those ranked before this request go first
+        my_rank = Claim(req.claim_id, req.lane, req.since_ms).rank(now, req.aging_ms)
+        for claim in claims:
+            if claim.id == req.claim_id:
+                mine = claim
+            elif claim.expires_ms <= now:
+                ops.delete_claim(req.claim_scope, claim.id)
+            elif claim.rank(now, req.aging_ms) < my_rank:
+                for base, cost in claim.costs.items():
+                    ahead[base] = ahead.get(base, 0) + cost
 
     wait_until = 0
     queued_only = True
@@ -65,14 +64,32 @@ def acquire(ops: StateOps, req: AcquireRequest) -> AcquireResult:
         for w in charge.windows:
             key = charge.key(w)
             counter = ops.get_counter(key)
-            counters.append((key, counter, (w + 2) * charge.window_ms))
-            if counter.used + charge.cost > charge.limit:
+            counters.append((key, counter, (w + 3) * charge.window_ms))
+            # expect as much unseen traffic (other programs on this IP) as in the last two windows
+            seen = max(ops.get_counter(charge.key(w - 1)).external, ops.get_counter(charge.key(w - 2)).external)
+            expected = min(math.ceil(seen * EXTERNAL_MARGIN), charge.limit // 2)
+            limit = charge.limit - max(0, expected - counter.external)
+            end = (w + 1) * charge.window_ms
+            if counter.used + charge.cost > limit:
                 queued_only = False
-                wait_until = max(wait_until, (w + 1) * charge.window_ms)
-            elif counter.used + ahead.get(charge.base, 0) + charge.cost > charge.limit:
-                wait_until = max(wait_until, min((w + 1) * charge.window_ms, now + req.poll_ms))
+                wait_until = max(wait_until, end)
+                continue
+            if charge.burst < 1.0:
+                start = w * charge.window_ms
+                frac = min(1.0, max(0.0, (now - start) / charge.window_ms))
+                paced = math.ceil(charge.limit * min(1.0, frac + charge.burst) - 1e-9)
+                need = counter.used + ahead.get(charge.base, 0) + charge.cost
+                if need > paced:
+                    # the moment the pace allows it (never later than the window's end)
+                    at = start + int(charge.window_ms * ((need / charge.limit) - charge.burst)) + 1
+                    queued_only = False
+                    wait_until = max(wait_until, min(end, max(at, now + 1)))
+                    continue
+            if counter.used + ahead.get(charge.base, 0) + charge.cost > limit:
+                wait_until = max(wait_until, min(end, now + req.poll_ms))
     if wait_until:
-        me.expires_ms = now + req.claim_ttl_ms
+        me = Claim(req.claim_id, req.lane, req.since_ms, {c.base: c.cost for c in req.charges},
+                   now + req.claim_ttl_ms)
         ops.put_claim(req.claim_scope, me)
         return AcquireResult(False, wait_until if not queued_only else min(wait_until, now + req.poll_ms))
 
@@ -82,7 +99,7 @@ def acquire(ops: StateOps, req: AcquireRequest) -> AcquireResult:
         for _w in charge.windows:
             key, c, expires = counters[i]
             i += 1
-            updated = Counter(c.used + charge.cost, c.inflight + charge.cost, c.reserved + charge.cost)
+            updated = Counter(c.used + charge.cost, c.inflight + charge.cost, c.reserved + charge.cost, c.external)
             ops.put_counter(key, updated, expires)
             marks.append(updated.reserved)
     if mine is not None:
@@ -95,13 +112,18 @@ def settle(ops: StateOps, items: list[SettleItem]) -> None:
         c = ops.get_counter(item.key)
         inflight = max(0, c.inflight - item.reserved)
         used = max(0, c.used - item.reserved + item.actual)
+        external = c.external
         if item.header is not None:
             # Requests reserved after this one was were most likely not yet counted by the
             # server when it answered: add those still in flight to its figure.
             later = min(inflight, max(0, c.reserved - item.mark))
             server_view = item.header + later
-            used = server_view if item.header_mode == HEADER_SET else max(used, server_view)
-        ops.put_counter(item.key, Counter(used, inflight, c.reserved), item.expires_ms)
+            if item.header_mode == HEADER_SET:
+                used = server_view
+            elif server_view > used:
+                external += server_view - used
+                used = server_view
+        ops.put_counter(item.key, Counter(used, inflight, c.reserved, external), item.expires_ms)
 
 
 def freeze(ops: StateOps, key: str, until_ms: int) -> int:

@@ -34,6 +34,9 @@ from keysafe.spec.endpoints import Lane
 from keysafe.spec.limits import DEFAULT_RATE_LIMITS, RateLimit, RateLimitType
 
 DEFAULT_GUARD_MS = 10.0
+#: Weight pacing: at a fraction f of a window, at most f + DEFAULT_BURST of the limit is used,
+#: so a program on the same IP that keysafe does not manage still finds room late in a window.
+DEFAULT_BURST = 0.1
 
 
 class BudgetExhaustedError(KeysafeError):
@@ -95,6 +98,7 @@ class Governor:
         limits: Iterable[RateLimit] = DEFAULT_RATE_LIMITS,
         *,
         guard_ms: float = DEFAULT_GUARD_MS,
+        burst: float = DEFAULT_BURST,
         on_notice: Callable[[str], None] | None = None,
     ) -> None:
         self.notices: list[str] = []
@@ -104,6 +108,10 @@ class Governor:
             else storage_from_uri(storage, on_notice=self._notice)
         )
         self.guard_ms = float(guard_ms)
+        if not 0 < burst <= 1:
+            raise ConfigurationError(f"burst={burst} is not a fraction in (0, 1].",
+                                     "Use 0.1 (the default pacing) or 1.0 to let a window be used at once.")
+        self.burst = float(burst)
         self._limits: tuple[RateLimit, ...] = ()
         self.set_limits(limits)
 
@@ -127,6 +135,12 @@ class Governor:
         if not limits:
             raise ConfigurationError("The governor was given no rate limits.", "Pass exchangeInfo's rateLimits.")
         self._limits = limits
+        # per limiter, computed once: (limit, kind, window ms, base suffix, lower-case usage header)
+        self._plan = tuple(
+            (lim, lim.type, max(1, int(lim.window_seconds * 1000)), f"|{lim.type}|{lim.suffix}|",
+             lim.header.lower() if lim.header else None)
+            for lim in limits
+        )
         weight = [lim for lim in limits if lim.type is RateLimitType.REQUEST_WEIGHT]
         self.window_ms = int(min((w.window_seconds for w in weight), default=60) * 1000)
 
@@ -141,10 +155,10 @@ class Governor:
         lo = now_ms - early_ms - self.guard_ms
         hi = now_ms + late_ms + self.guard_ms
         out = []
-        for lim in self._limits:
-            if lim.type is RateLimitType.REQUEST_WEIGHT:
+        for lim, type_, wms, mid, _header in self._plan:
+            if type_ is RateLimitType.REQUEST_WEIGHT:
                 cost, scope = weight, ip_scope(ip)
-            elif lim.type is RateLimitType.RAW_REQUESTS:
+            elif type_ is RateLimitType.RAW_REQUESTS:
                 cost, scope = 1, ip_scope(ip)
             else:
                 cost, scope = orders, account_scope(account)
@@ -156,9 +170,9 @@ class Governor:
                     f"{lim.human_interval}.",
                     "Split the request (e.g. a smaller limit= or fewer symbols).",
                 )
-            wms = max(1, int(lim.window_seconds * 1000))
             windows = tuple(range(int(lo // wms), int(hi // wms) + 1))
-            out.append(Charge(f"{scope}|{lim.type}|{lim.suffix}|{wms}", lim.limit, wms, cost, windows))
+            burst = self.burst if type_ is RateLimitType.REQUEST_WEIGHT else 1.0
+            out.append(Charge(f"{scope}{mid}{wms}", lim.limit, wms, cost, windows, burst))
         return tuple(out)
 
     # ------------------------------------------------------------ reserve
@@ -246,26 +260,37 @@ class Governor:
         orders_counted: bool = True,
         headers: Mapping[str, str] | None = None,
         arrival_ms: int | None = None,
+        arrival_range: tuple[int, int] | None = None,
     ) -> None:
         """Replace the reservation by what the request really cost.
 
         ``actual_weight``: the weight charged (None: as reserved); ``orders_counted``: False
         when no order was created; ``headers``: the response's, whose X-MBX-* counts correct
-        the local ones for the window the request landed in (``arrival_ms``, server time).
+        the local ones for the window the request landed in (``arrival_ms``, server time, or
+        ``arrival_range``: the earliest and latest server time it may have been counted at; a
+        header is used only when that range lies in one window, since a count attributed to the
+        wrong window would be wrong twice).
         """
-        lower = {k.lower(): v for k, v in (headers or {}).items()}
-        header_values: dict[tuple[RateLimitType, str], int] = {}
-        for lim in self._limits:
-            if lim.header and lim.header.lower() in lower:
-                try:
-                    header_values[(lim.type, lim.suffix)] = int(lower[lim.header.lower()])
-                except ValueError:
-                    pass
+        header_values: dict[str, int] = {}
+        if headers:
+            get = headers.get  # httpx.Headers is case-insensitive; a plain dict is checked both ways
+            for lim, _type, _wms, mid, header in self._plan:
+                if header is None:
+                    continue
+                raw = get(header)
+                if raw is None and lim.header:
+                    raw = get(lim.header)
+                if raw is not None:
+                    try:
+                        header_values[mid] = int(raw)
+                    except ValueError:
+                        pass
         arrival = arrival_ms if arrival_ms is not None else reservation.sent_ms
         items = []
         for ch, w, mark in reservation.items:
             _scope, type_name, suffix, _wms = ch.base.split("|")
             type_ = RateLimitType(type_name)
+            mid = f"|{type_name}|{suffix}|"
             if type_ is RateLimitType.REQUEST_WEIGHT:
                 actual = ch.cost if actual_weight is None else actual_weight
                 mode = HEADER_MAX
@@ -274,8 +299,12 @@ class Governor:
                 mode = HEADER_SET
             else:
                 actual, mode = ch.cost, HEADER_MAX
-            header = header_values.get((type_, suffix)) if arrival // ch.window_ms == w else None
-            items.append(SettleItem(ch.key(w), ch.cost, actual, header, mode, mark, (w + 2) * ch.window_ms))
+            if arrival_range is not None:
+                landed = arrival_range[0] // ch.window_ms == arrival_range[1] // ch.window_ms == w
+            else:
+                landed = arrival // ch.window_ms == w
+            header = header_values.get(mid) if landed else None
+            items.append(SettleItem(ch.key(w), ch.cost, actual, header, mode, mark, (w + 3) * ch.window_ms))
         if items:
             self.storage.settle(items, reservation.sent_ms)
 

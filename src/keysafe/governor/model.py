@@ -12,6 +12,9 @@ import json
 from dataclasses import dataclass, field
 from typing import Protocol
 
+#: The unseen traffic of the previous window is expected again with this margin.
+EXTERNAL_MARGIN = 1.25
+
 #: How the X-MBX usage header corrects the local count: "max" never lowers it (weight),
 #: "set" follows the server both ways (order counts drop when orders fill).
 HEADER_MAX = "max"
@@ -27,6 +30,9 @@ class Charge:
     window_ms: int
     cost: int
     windows: tuple[int, ...]  # window indices: floor(server_ms / window_ms)
+    #: pacing: at a fraction f of a window at most min(1, f + burst) of the limit may be used
+    #: (1.0 = no pacing). It leaves other programs on the IP room until the window's end.
+    burst: float = 1.0
 
     def key(self, window: int) -> str:
         return f"{self.base}|{window}"
@@ -91,6 +97,7 @@ class Counter:
     used: int = 0  # reserved plus settled weight in this window
     inflight: int = 0  # reserved and not yet settled
     reserved: int = 0  # total ever reserved (a sequence: tells who was sent after whom)
+    external: int = 0  # weight the server counted that no caller of this storage reserved (other programs)
 
 
 class Storage(Protocol):

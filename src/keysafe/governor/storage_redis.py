@@ -17,7 +17,7 @@ from dataclasses import replace
 
 import redis
 
-from keysafe.governor.model import AcquireRequest, AcquireResult, Charge, Counter, SettleItem
+from keysafe.governor.model import EXTERNAL_MARGIN, AcquireRequest, AcquireResult, Charge, Counter, SettleItem
 from keysafe.governor.storage_memory import MemoryStorage
 
 log = logging.getLogger("keysafe.governor")
@@ -56,15 +56,34 @@ local wait = 0
 local queued_only = true
 local seen = {}
 for _, ch in ipairs(req.charges) do
-  local base, limit, cost = ch[1], ch[2], ch[3]
+  local base, limit, cost, burst, wms = ch[1], ch[2], ch[3], ch[5], ch[6]
   for _, w in ipairs(ch[4]) do
-    local used = tonumber(redis.call('HGET', P .. 'c:' .. w[1], 'u') or '0')
-    if used + cost > limit then
+    local v = redis.call('HMGET', P .. 'c:' .. w[1], 'u', 'x')
+    local used, ext = tonumber(v[1] or '0'), tonumber(v[2] or '0')
+    local prev_ext = math.max(tonumber(redis.call('HGET', P .. 'c:' .. w[4], 'x') or '0'),
+                              tonumber(redis.call('HGET', P .. 'c:' .. w[6], 'x') or '0'))
+    local lim = limit - math.max(0, math.min(math.ceil(prev_ext * req.margin), math.floor(limit / 2)) - ext)
+    local need = used + (ahead[base] or 0) + cost
+    if used + cost > lim then
       queued_only = false
       if w[2] > wait then wait = w[2] end
-    elseif used + (ahead[base] or 0) + cost > limit then
-      local t = math.min(w[2], now + req.poll)
-      if t > wait then wait = t end
+    else
+      local paced_wait = 0
+      if burst < 1.0 then
+        local frac = math.min(1.0, math.max(0.0, (now - w[5]) / wms))
+        local paced = math.ceil(limit * math.min(1.0, frac + burst) - 1e-9)
+        if need > paced then
+          local at = w[5] + math.floor(wms * ((need / limit) - burst)) + 1
+          paced_wait = math.min(w[2], math.max(at, now + 1))
+        end
+      end
+      if paced_wait > 0 then
+        queued_only = false
+        if paced_wait > wait then wait = paced_wait end
+      elseif need > lim then
+        local t = math.min(w[2], now + req.poll)
+        if t > wait then wait = t end
+      end
     end
   end
 end
@@ -93,16 +112,22 @@ local items = cjson.decode(ARGV[1])
 local P = ARGV[2]
 for _, it in ipairs(items) do
   local key = P .. 'c:' .. it[1]
-  local v = redis.call('HMGET', key, 'u', 'f', 'r')
+  local v = redis.call('HMGET', key, 'u', 'f', 'r', 'x')
   local used, inflight, reserved = tonumber(v[1] or '0'), tonumber(v[2] or '0'), tonumber(v[3] or '0')
+  local ext = tonumber(v[4] or '0')
   inflight = math.max(0, inflight - it[2])
   used = math.max(0, used - it[2] + it[3])
   if it[4] >= 0 then
     local later = math.min(inflight, math.max(0, reserved - it[6]))
     local view = it[4] + later
-    if it[5] == 'set' or view > used then used = view end
+    if it[5] == 'set' then
+      used = view
+    elseif view > used then
+      ext = ext + view - used
+      used = view
+    end
   end
-  redis.call('HSET', key, 'u', used, 'f', inflight, 'r', reserved)
+  redis.call('HSET', key, 'u', used, 'f', inflight, 'r', reserved, 'x', ext)
   redis.call('PEXPIRE', key, it[7])
 end
 return 1
@@ -143,6 +168,7 @@ class RedisStorage:
         self._fallback: MemoryStorage | None = None
         self._fallback_since_ms = 0
         self._next_retry = 0.0
+        self._resume_at_ms: int | None = None
         self._lock = threading.Lock()
         self.fallbacks = 0  # how many times Redis was lost
         self.recoveries = 0
@@ -163,6 +189,7 @@ class RedisStorage:
 
     def _lost(self, exc: BaseException, now_ms: int) -> MemoryStorage:
         with self._lock:
+            self._resume_at_ms = None
             if self._fallback is None:
                 self._fallback = MemoryStorage("memory://fallback")
                 self._fallback_since_ms = now_ms
@@ -174,22 +201,35 @@ class RedisStorage:
             self._next_retry = time.monotonic() + self.retry_seconds
             return self._fallback
 
-    def _active(self) -> MemoryStorage | None:
-        """The fallback storage while Redis is away; None when Redis should be used."""
+    def _active(self, now_ms: int | None = None, window_ms: int = 0) -> MemoryStorage | None:
+        """The fallback storage while Redis is away; None when Redis should be used.
+
+        Once Redis answers again, the switch back happens at the next window boundary, so
+        that no window is counted partly here and partly there (every process that noticed
+        the return during a window switches at the same boundary).
+        """
         if self._fallback is None:
             return None
-        if time.monotonic() < self._next_retry:
+        if self._resume_at_ms is not None:
+            if now_ms is not None and now_ms >= self._resume_at_ms:
+                with self._lock:
+                    self._fallback = None
+                    self._resume_at_ms = None
+                    self.recoveries += 1
+                self._notice(f"keysafe governor: Redis at {self._where()} is back; the shared budget is in use "
+                             "again.")
+                return None
+            return self._fallback
+        if time.monotonic() < self._next_retry or now_ms is None or not window_ms:
             return self._fallback
         try:
             self._redis.ping()
         except _REDIS_ERRORS:
             self._next_retry = time.monotonic() + self.retry_seconds
             return self._fallback
-        with self._lock:
-            self._fallback = None
-            self.recoveries += 1
-        self._notice(f"keysafe governor: Redis at {self._where()} is back; the shared budget is in use again.")
-        return None
+        window = max(1, window_ms or 1000)
+        self._resume_at_ms = (now_ms // window + 1) * window
+        return self._fallback
 
     def _where(self) -> str:
         kw = self._redis.connection_pool.connection_kwargs
@@ -199,7 +239,7 @@ class RedisStorage:
         out = []
         for ch in charges:
             limit = int(ch.limit * self.fallback_share)
-            if ch.window_ms <= 60_000 and any(
+            if ch.window_ms <= 60_000 and "|RAW_REQUESTS|" not in ch.base and any(
                 w * ch.window_ms <= self._fallback_since_ms < (w + 1) * ch.window_ms for w in ch.windows
             ):
                 limit = 0  # the window Redis was lost in: others may have used it all
@@ -209,7 +249,8 @@ class RedisStorage:
     # ------------------------------------------------------------ operations
 
     def acquire(self, request: AcquireRequest) -> AcquireResult:
-        local = self._active()
+        window = min((c.window_ms for c in request.charges if "|REQUEST_WEIGHT|" in c.base), default=1000)
+        local = self._active(request.now_ms, window)
         if local is None:
             try:
                 return self._acquire_redis(request)
@@ -225,8 +266,9 @@ class RedisStorage:
     def _acquire_redis(self, req: AcquireRequest) -> AcquireResult:
         charges = [
             [ch.base, ch.limit, ch.cost,
-             [[ch.key(w), (w + 1) * ch.window_ms, max(1000, (w + 2) * ch.window_ms - req.now_ms + 1000)]
-              for w in ch.windows]]
+             [[ch.key(w), (w + 1) * ch.window_ms, max(1000, (w + 3) * ch.window_ms - req.now_ms + 1000),
+               ch.key(w - 1), w * ch.window_ms, ch.key(w - 2)]
+              for w in ch.windows], ch.burst, ch.window_ms]
             for ch in req.charges
         ]
         claim = json.dumps([req.lane, req.since_ms, {c.base: c.cost for c in req.charges},
@@ -234,7 +276,7 @@ class RedisStorage:
         payload = {
             "prefix": self.prefix, "now": req.now_ms, "freeze": list(req.freeze_keys), "scope": req.claim_scope,
             "id": req.claim_id, "lane": req.lane, "since": req.since_ms, "aging": max(1, req.aging_ms),
-            "poll": req.poll_ms, "ttl": req.claim_ttl_ms, "claim": claim, "charges": charges,
+            "poll": req.poll_ms, "ttl": req.claim_ttl_ms, "margin": EXTERNAL_MARGIN, "claim": claim, "charges": charges,
         }
         out = self._acquire(args=[json.dumps(payload, separators=(",", ":"))])
         if int(out[0]) == 1:
@@ -242,7 +284,7 @@ class RedisStorage:
         return AcquireResult(False, int(out[1]), frozen=bool(int(out[2])))
 
     def settle(self, items: list[SettleItem], now_ms: int) -> None:
-        local = self._active()
+        local = self._active(now_ms)
         if local is None:
             rows = [[it.key, it.reserved, it.actual, -1 if it.header is None else it.header, it.header_mode,
                      it.mark, max(1000, it.expires_ms - now_ms + 1000)] for it in items]
@@ -291,7 +333,7 @@ class RedisStorage:
         try:
             pipe = self._redis.pipeline(transaction=False)
             for k in keys:
-                pipe.hmget(self.prefix + "c:" + k, "u", "f", "r")
+                pipe.hmget(self.prefix + "c:" + k, "u", "f", "r", "x")
             for k, v in zip(keys, pipe.execute(), strict=True):
                 out[k] = Counter(*(int(x or 0) for x in v))
         except _REDIS_ERRORS:

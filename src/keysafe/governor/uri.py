@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -18,6 +19,8 @@ from keysafe.errors import ConfigurationError
 from keysafe.governor.model import Storage
 
 DEFAULT_FILE = "governor.sqlite3"
+_MEMORY: dict[str, Storage] = {}
+_MEMORY_LOCK = threading.Lock()
 
 
 def data_dir() -> Path:
@@ -38,7 +41,9 @@ def storage_from_uri(uri: str | None = None, *, on_notice: Callable[[str], None]
     if scheme == "memory":
         from keysafe.governor.storage_memory import MemoryStorage
 
-        return MemoryStorage(uri)
+        # every governor of this process naming the same memory:// URI shares one budget
+        with _MEMORY_LOCK:
+            return _MEMORY.setdefault(uri, MemoryStorage(uri))
     if scheme == "sqlite":
         # As in SQLAlchemy: sqlite:///relative/path, sqlite:////absolute/path, sqlite:// = default file.
         path = uri.split("://", 1)[1].split("?", 1)[0]

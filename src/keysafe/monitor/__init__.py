@@ -15,6 +15,7 @@ Or from the shell: ``keysafe monitor watch``, ``keysafe monitor alerts --since 1
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -27,12 +28,32 @@ from keysafe.monitor.store import ActivityStore, StoreError
 from keysafe.monitor.writer import ActivityWriter, WriterStats
 
 
+class _Checker:
+    """The writer's hook: review new rows, at most every ``interval`` s, and always at the end."""
+
+    def __init__(self, monitor: Monitor, interval: float) -> None:
+        self.monitor = monitor
+        self.interval = interval
+        self.pending = False
+        self.last = float("-inf")
+
+    def __call__(self, stored: int) -> None:
+        if stored > 0:
+            self.pending = True
+        now = time.monotonic()
+        if self.pending and (stored < 0 or now - self.last >= self.interval):
+            self.pending = False
+            self.last = now
+            self.monitor.check()
+
+
 def attach(
     client_or_bus: Any,
     store: ActivityStore | Path | str | None = None,
     *,
     monitor: Monitor | bool = True,
     config: MonitorConfig | None = None,
+    check_interval: float = 0.5,
     **writer_options: Any,
 ) -> ActivityWriter:
     """Record every call of a client (or an :class:`EventBus`) in the activity store.
@@ -40,7 +61,9 @@ def attach(
     Returns the :class:`ActivityWriter` (``writer.stats`` counts what was stored and what
     could not be). With ``monitor=True`` (default) the detectors review each stored batch and
     send alerts to the sinks of the configuration; pass a :class:`Monitor` to choose them, or
-    ``False`` to only record. Nothing here can make a client call fail or wait.
+    ``False`` to only record. The detectors run on the writer's thread, at most every
+    ``check_interval`` seconds while events arrive, and once more on close. Nothing here can
+    make a client call fail or wait.
     """
     bus = client_or_bus if isinstance(client_or_bus, EventBus) else getattr(client_or_bus, "events", None)
     if not isinstance(bus, EventBus):
@@ -52,7 +75,7 @@ def attach(
     if monitor is not False and writer.store is not None:
         mon = monitor if isinstance(monitor, Monitor) else Monitor(writer.store, config)
         writer.monitor = mon
-        writer._on_flush = lambda _n: mon.check()
+        writer._on_flush = _Checker(mon, check_interval)
     writer.unsubscribe = bus.subscribe(writer)
     return writer
 

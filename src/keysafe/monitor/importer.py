@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -93,6 +94,7 @@ def import_lines(store: ActivityStore, lines: Iterable[str], *, source: str, pat
                  batch: int = 5_000) -> ImportResult:
     result = ImportResult(path)
     rows: list[tuple[Any, ...]] = []
+    seen: Counter[str] = Counter()
 
     def flush() -> None:
         added = store.add_rows(rows)
@@ -113,8 +115,11 @@ def import_lines(store: ActivityStore, lines: Iterable[str], *, source: str, pat
         except ValueError as exc:
             result.errors.append((n, str(exc)))
             continue
+        # the same line imported again is a duplicate; the same line twice in one file is two calls
+        # (a server with millisecond times can record two identical rejections)
         digest = hashlib.sha256(text.encode("utf-8", "replace")).hexdigest()[:32]
-        rows.append(mapping_row(rec, source, digest))
+        seen[digest] += 1
+        rows.append(mapping_row(rec, source, f"{digest}:{seen[digest]}"))
         if len(rows) >= batch:
             flush()
     flush()

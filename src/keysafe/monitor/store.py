@@ -44,6 +44,7 @@ CREATE TABLE IF NOT EXISTS calls (
 CREATE INDEX IF NOT EXISTS calls_key_time ON calls(key, time);
 CREATE INDEX IF NOT EXISTS calls_time ON calls(time);
 CREATE INDEX IF NOT EXISTS calls_key_ip ON calls(key, client_ip, time);
+CREATE INDEX IF NOT EXISTS calls_key_host ON calls(key, host, time);
 CREATE INDEX IF NOT EXISTS calls_error ON calls(error_code, time) WHERE error_code IS NOT NULL;
 CREATE TABLE IF NOT EXISTS alerts (
     id INTEGER PRIMARY KEY,
@@ -67,8 +68,8 @@ NO_KEY = "-"
 class StoreError(KeysafeError):
     """The activity database cannot be opened, read or written."""
 
-    remedy = ("Check the file (another program may hold a lock); if it is corrupt, move it aside and "
-              "keysafe starts a new one; events that could not be stored were kept in activity-unstored.jsonl.")
+    remedy = ("If another program holds it, close that program or retry; if it is corrupt, move it aside "
+              "(keysafe then starts a new one) or pass another file with --db.")
 
 
 def event_row(ev: ActivityEvent, source: str = "client") -> tuple[Any, ...]:
@@ -184,7 +185,7 @@ class ActivityStore:
 
     def alerts(self, since: float | None = None, *, limit: int | None = None) -> list[dict[str, Any]]:
         sql = ("SELECT id, time, detector, severity, key, key_label, summary, evidence, actions, first_time,"
-               " last_time, dedupe FROM alerts WHERE time >= ? ORDER BY time, id")
+               " last_time, dedupe FROM alerts WHERE time >= ? ORDER BY COALESCE(first_time, time), id")
         if limit is not None:
             sql += f" LIMIT {int(limit)}"
         out = []

@@ -81,6 +81,7 @@ class ActivityWriter:
         self._warned: set[str] = set()
         self._write_lock = threading.Lock()
         self.store: ActivityStore | None
+        target = None if store is None or isinstance(store, ActivityStore) or str(store) == ":memory:" else Path(store)
         if isinstance(store, ActivityStore):
             self.store = store
         else:
@@ -89,7 +90,10 @@ class ActivityWriter:
             except StoreError as exc:  # a broken database must not break the client
                 self.store = None
                 self._warn("open", str(exc))
-        base = self.store.path.parent if self.store is not None and self.store.path else keysafe_home()
+        if self.store is not None and self.store.path:
+            base = self.store.path.parent
+        else:
+            base = target.parent if target is not None else keysafe_home()
         self.unstored_path = Path(unstored_path) if unstored_path else base / UNSTORED_NAME
         self._thread = threading.Thread(target=self._run, name="keysafe-activity-writer", daemon=True)
         self._thread.start()
@@ -139,14 +143,18 @@ class ActivityWriter:
                 if not batch:
                     break
                 total += self._write(batch)
-        if total and self._on_flush is not None:
+        self._notify(total)
+        with self._idle:
+            self._idle.notify_all()
+        return total
+
+    def _notify(self, total: int) -> None:
+        """Tell the hook how many rows were just stored (0: an idle tick, -1: the final flush)."""
+        if self._on_flush is not None:
             try:
                 self._on_flush(total)
             except Exception as exc:  # noqa: BLE001 - the detector hook must not stop the writer
                 self._warn("on_flush", f"monitor check after a write failed: {exc}")
-        with self._idle:
-            self._idle.notify_all()
-        return total
 
     def _write(self, batch: list[ActivityEvent]) -> int:
         rows = [event_row(e) for e in batch]
@@ -204,6 +212,7 @@ class ActivityWriter:
         self._wake.set()
         self._thread.join(timeout=10)
         self.flush()
+        self._notify(-1)
         atexit.unregister(self.close)
         if self.stats.unstored:
             log.warning("keysafe monitor: %d activity event(s) were not stored in the database "

@@ -81,13 +81,22 @@ def trading_expiry(restrictions: dict[str, Any]) -> float | None:
     return None
 
 
-def rotation_due(record: Record, profile: Profile) -> tuple[float | None, str]:
+def key_created_at(record: Record, restrictions: dict[str, Any] | None = None) -> float:
+    """Binance's createTime when known (just read, or recorded), else when the key was stored."""
+    if restrictions and restrictions.get("createTime"):
+        return restrictions["createTime"] / 1000
+    return record.current.created_at if record.current else 0.0
+
+
+def rotation_due(record: Record, profile: Profile,
+                 restrictions: dict[str, Any] | None = None) -> tuple[float | None, str]:
     """The earlier of the profile's cycle and Binance's own trading expiry, with the reason."""
     current = record.current
     if current is None:
         return None, "no current key"
-    due, why = current.created_at + profile.rotation_days * DAY, f"{profile.name} cycle of {profile.rotation_days} days"
-    restrictions = (current.live or {}).get("restrictions")
+    restrictions = restrictions or (current.live or {}).get("restrictions")
+    created = key_created_at(record, restrictions)
+    due, why = created + profile.rotation_days * DAY, f"{profile.name} cycle of {profile.rotation_days} days"
     expiry = trading_expiry(restrictions) if restrictions else None
     if expiry is not None and expiry < due:
         due, why = expiry, "spot trading expires (no IP whitelist)"
@@ -121,7 +130,8 @@ def audit_record(record: Record, profile: Profile, *, now: float | None = None,
     previous_live = (current.live or {}).get("restrictions")
     if live_error:
         add("KS013", "high", "The exchange rejected the key.", live_error,
-            "Check the key still exists on Binance, that this machine's IP is whitelisted, and the environment.")
+            "Check the key still exists on Binance, that this machine's IP is whitelisted, that 'Enable Reading' is "
+            "on, and the environment.")
         restrictions, source = previous_live, "as last read live" if previous_live else None
     elif live is not None:
         restrictions, source = live, f"apiRestrictions read live from {live_environment or record.environment}"
@@ -190,17 +200,18 @@ def audit_record(record: Record, profile: Profile, *, now: float | None = None,
             "the vault records no --ip for this key",
             f"Restrict the key to your server's IP on Binance, then record it: `keysafe audit {label} --live`.")
 
-    due, why = rotation_due(record, profile)
+    due, why = rotation_due(record, profile, restrictions)
     if due is not None:
-        age_days = int((now - current.created_at) // DAY)
+        created = key_created_at(record, restrictions)
+        age_days = int((now - created) // DAY)
         left = due - now
         if left <= 0:
             add("KS006", "high", f"The key is {age_days} days old; rotation was due on {_date(due)} ({why}).",
-                f"key created {_date(current.created_at)}", f"`keysafe rotate start {label} --reason scheduled`.")
+                f"key created {_date(created)}", f"`keysafe rotate start {label} --reason scheduled`.")
         elif left <= 7 * DAY:
             add("KS007", "medium" if left <= DAY else "low",
                 f"Rotation is due on {_date(due)} ({why}), in {max(0, int(left // DAY))} days.",
-                f"key created {_date(current.created_at)}", f"Plan `keysafe rotate start {label}`.")
+                f"key created {_date(created)}", f"Plan `keysafe rotate start {label}`.")
 
     if record.key_type is KeyType.HMAC:
         add("KS010", "low", "An HMAC key: Binance sees and stores its secret; with Ed25519 the private key never "
@@ -236,7 +247,6 @@ def to_sarif(findings: list[Finding], vault_path: str = "vault.ksv") -> str:
     } for f in findings]
     return json.dumps({
         "version": "2.1.0", "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
-        "runs": [{"tool": {"driver": {"name": "keysafe audit", "version": __version__,
-                                      "informationUri": "https://github.com/keysafe", "rules": rules}},
+        "runs": [{"tool": {"driver": {"name": "keysafe audit", "version": __version__, "rules": rules}},
                   "results": results}],
     }, indent=2)

@@ -141,6 +141,8 @@ def load_user_profiles(path: Path) -> dict[str, Profile]:
             ip_rule = spec.get("ip_whitelist", base.ip_whitelist if base else "mandatory")
             days = int(spec.get("rotation_days", base.rotation_days if base else 90))
             risk = spec.get("risk", base.risk if base else "medium")
+        except ProfileError:
+            raise
         except KeyError as exc:
             raise ProfileError(f"{where} has no {exc.args[0]!r}.", "Add it, or `extends = \"spot-bot\"`.") from None
         except (TypeError, ValueError):

@@ -156,6 +156,12 @@ async def _balances(request, ex: Exchange, data: dict) -> Any:
     return ex.balances(request.path_params["account"])
 
 
+async def _openapi(request: StarletteRequest) -> JSONResponse:
+    from keysafe.sandbox.openapi import openapi
+
+    return JSONResponse(openapi())
+
+
 async def _withdrawals(request, ex: Exchange, data: dict) -> Any:
     return ex.engine.account(request.path_params["account"]).withdrawals
 
@@ -172,6 +178,7 @@ def create_app(config: SandboxConfig | None = None, keys: Any = None, *, exchang
         Route("/admin/balance", _admin(_balance), methods=["POST"]),
         Route("/admin/balances/{account}", _admin(_balances), methods=["GET"]),
         Route("/admin/withdrawals/{account}", _admin(_withdrawals), methods=["GET"]),
+        Route("/openapi.json", _openapi, methods=["GET"]),
     ]
     app = SandboxApp(routes=routes)
     app.api = ApiApp(ex)
@@ -185,7 +192,8 @@ class SandboxApp(Starlette):
     api: ApiApp
 
     async def __call__(self, scope, receive, send) -> None:
-        if scope["type"] == "http" and not scope["path"].startswith("/admin"):
+        path = scope.get("path", "")
+        if scope["type"] == "http" and not path.startswith("/admin") and path != "/openapi.json":
             await self.api(scope, receive, send)
             return
         await super().__call__(scope, receive, send)

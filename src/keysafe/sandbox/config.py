@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 
 from keysafe.errors import ConfigurationError
 
@@ -28,7 +28,7 @@ class SandboxConfig:
     maintenance: bool = False
     trust_forwarded_for: bool = False
     seed: int = 0
-    admin_token: str | None = None
+    admin_token: str | None = field(default=None, repr=False)
     #: 429 answers one IP may collect in a window before the next request gets it banned (418).
     ban_after_429s: int = 5
     #: how many requests the in-memory record keeps (oldest dropped first).
@@ -48,7 +48,8 @@ class SandboxConfig:
         except (TypeError, ValueError) as exc:
             raise ConfigurationError(f"Sandbox setting has the wrong type ({exc}).", "Pass numbers.") from None
         if not self.scale > 0:
-            raise ConfigurationError(f"scale must be > 0, got {self.scale}.", "Use e.g. --scale 10 to shrink limits 10x.")
+            raise ConfigurationError(f"scale must be > 0, got {self.scale}.",
+                                     "Use e.g. --scale 10 to shrink limits 10x.")
         if not 0 <= self.error_rate <= 1:
             raise ConfigurationError(f"error_rate must be between 0 and 1, got {self.error_rate}.",
                                      "Use e.g. 0.05 for 5% of answers being 5xx.")

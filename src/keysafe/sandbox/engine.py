@@ -10,6 +10,7 @@ from __future__ import annotations
 import secrets
 import string
 import threading
+import zlib
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -127,7 +128,8 @@ class Engine:
             "commissionRates": {"maker": f8(MAKER), "taker": f8(TAKER), "buyer": f8(ZERO), "seller": f8(ZERO)},
             "canTrade": key_can_trade, "canWithdraw": True, "canDeposit": True, "brokered": False,
             "requireSelfTradePrevention": False, "preventSor": False, "updateTime": acct.update_time,
-            "accountType": "SPOT", "balances": balances, "permissions": ["SPOT"], "uid": abs(hash(name)) % 10**9,
+            "accountType": "SPOT", "balances": balances, "permissions": ["SPOT"],
+            "uid": zlib.crc32(name.encode()) % 10**9,
         }
 
     # ------------------------------------------------------------ orders

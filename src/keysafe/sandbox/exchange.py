@@ -173,8 +173,8 @@ class Exchange:
         except Exception:  # noqa: BLE001 - never a traceback to the client
             resp = Response(500, dumps({"code": -1000, "msg": ERRORS_UNKNOWN}), headers, -1000)
         headers.append((WEIGHT_HEADER, str(limiter.used_weight(ip, now))))
-        self.log.add(RequestRecord(now, ip, key.fingerprint if key else None, key.label if key else None,
-                                   req.method, req.path, weight, resp.status, resp.code))
+        self.log.add(now, ip, key.fingerprint if key else None, key.label if key else None,
+                     req.method, req.path, weight, resp.status, resp.code)
         return resp
 
     def _charge_sapi(self, window, slot, weight: int, now: int, headers: list, scope: str) -> None:

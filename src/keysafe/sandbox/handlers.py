@@ -351,8 +351,10 @@ def new_order(ctx: Ctx, test: bool = False) -> Any:
     if otype not in ("LIMIT", "MARKET", "LIMIT_MAKER", "STOP_LOSS", "STOP_LOSS_LIMIT", "TAKE_PROFIT",
                      "TAKE_PROFIT_LIMIT"):
         raise err(-1116)
-    if otype not in ("LIMIT", "MARKET", "LIMIT_MAKER"):
-        raise err(-2010, 7)  # the sandbox's symbols list LIMIT, LIMIT_MAKER and MARKET only
+    if otype.startswith("STOP_LOSS"):  # the sandbox's symbols list LIMIT, LIMIT_MAKER and MARKET only
+        raise ApiError(-2010, "Stop loss orders are not supported for this symbol.")
+    if otype.startswith("TAKE_PROFIT"):
+        raise ApiError(-2010, "Take profit orders are not supported for this symbol.")
     if tif is not None and tif not in ("GTC", "IOC", "FOK"):
         raise err(-1115)
     price, qty, quote_qty = _dec(ctx, "price"), _dec(ctx, "quantity"), _dec(ctx, "quoteOrderQty")

@@ -13,7 +13,7 @@ import secrets
 import string
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -48,7 +48,6 @@ class SandboxKey:
     account: str
     create_time: int
     public_key_pem: str | None = None
-    secret_key: str | None = field(default=None)  # only kept for an HMAC key (the server needs it)
     fingerprint: str = ""
 
     def __post_init__(self) -> None:
@@ -111,7 +110,8 @@ class CreatedKey:
     account: str
 
     def __repr__(self) -> str:
-        return f"CreatedKey(label={self.label!r}, type={self.key_type}, secret_key={'****' if self.secret_key else None})"
+        shown = "****" if self.secret_key else None
+        return f"CreatedKey(label={self.label!r}, type={self.key_type}, secret_key={shown})"
 
     def to_json(self) -> dict[str, Any]:
         return {"apiKey": self.api_key, "secretKey": self.secret_key, "label": self.label, "type": self.key_type,
@@ -227,7 +227,6 @@ class KeyStore:
             ip_whitelist=whitelist, account=account,
             create_time=int(time.time() * 1000) if create_time is None else int(create_time),
             public_key_pem=public_key_pem if kt is not KeyType.HMAC else None,
-            secret_key=secret_key if kt is KeyType.HMAC else None,
         )
         with self._lock:
             if api_key in self._keys:
@@ -243,7 +242,8 @@ class KeyStore:
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
         except OSError as exc:
-            raise ConfigurationError(f"Cannot read keys file {path}: {exc.strerror}.", "Check the --keys path.") from None
+            raise ConfigurationError(f"Cannot read keys file {path}: {exc.strerror}.",
+                                     "Check the --keys path.") from None
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise ConfigurationError(f"Keys file {path} is not valid JSON ({exc}).",
                                      "Fix the file: it must be a JSON list of key objects.") from None

@@ -32,6 +32,8 @@ _CLIENT_ID = re.compile(r"[.A-Z:/a-z0-9_-]{1,36}\Z")
 _HEX64 = re.compile(r"[A-Fa-f0-9]{64}\Z")
 _API_KEY = re.compile(r"[A-Za-z0-9]{64}\Z")
 _CLIENT_ID_PARAMS = frozenset({"newClientOrderId", "origClientOrderId"})
+#: enums whose bad values are reported by the business step (-1117, -1116, -1115, -1120, -1122, -1139)
+_BUSINESS_ENUMS = frozenset({"side", "type", "timeInForce", "interval", "symbolStatus"})
 MIN_TIMESTAMP_MS = 1483228800000  # 2017-01-01
 
 
@@ -149,6 +151,11 @@ def validate_params(ep: Endpoint, params: dict[str, str]) -> None:
                 raise err(-1100, 1, name, DECIMAL_RANGE)
         elif kind == "bool":
             if value.lower() not in ("true", "false"):
+                raise err(-1130, 1, name)
+        elif kind == "enum":
+            if value not in spec.choices and name not in _BUSINESS_ENUMS:
+                if name == "cancelRestrictions":
+                    raise err(-1145, 0)
                 raise err(-1130, 1, name)
         elif name in _CLIENT_ID_PARAMS:
             if not _CLIENT_ID.match(value):

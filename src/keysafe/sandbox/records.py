@@ -25,21 +25,24 @@ class RequestRecord:
 
 
 class RecordLog:
-    """A bounded, thread-safe log of :class:`RequestRecord` (oldest dropped first)."""
+    """A bounded, thread-safe log of requests (oldest dropped first).
+
+    Entries are kept as plain tuples of strings and ints, which the garbage collector
+    stops tracking, so a full log costs no GC pauses on the request path.
+    """
 
     def __init__(self, limit: int = 100_000) -> None:
-        self._items: deque[RequestRecord] = deque(maxlen=limit)
+        self._items: deque[tuple] = deque(maxlen=limit)
         self._lock = threading.Lock()
 
-    def add(self, record: RequestRecord) -> None:
-        self._items.append(record)  # deque.append is atomic
+    def add(self, time: int, client_ip: str, fingerprint: str | None, label: str | None, method: str, path: str,
+            weight: int, status: int, error_code: int | None) -> None:
+        self._items.append((time, client_ip, fingerprint, label, method, path, weight, status, error_code))
 
     def list(self, since: int | None = None) -> list[RequestRecord]:
         with self._lock:
             items = list(self._items)
-        if since is not None:
-            items = [r for r in items if r.time >= since]
-        return items
+        return [RequestRecord(*t) for t in items if since is None or t[0] >= since]
 
     def clear(self) -> None:
         self._items.clear()

@@ -71,7 +71,8 @@ def bind_socket(host: str, port: int) -> socket.socket:
 
 
 @contextmanager
-def run_sandbox(host: str = "127.0.0.1", port: int = 0, keys: Any = None, **config_fields: Any) -> Iterator[SandboxHandle]:
+def run_sandbox(host: str = "127.0.0.1", port: int = 0, keys: Any = None,
+                **config_fields: Any) -> Iterator[SandboxHandle]:
     """Start a sandbox on ``host:port`` (0: a free port) in a background thread; stop it on exit."""
     unknown = sorted(set(config_fields) - set(SandboxConfig.field_names()))
     if unknown:
@@ -81,7 +82,8 @@ def run_sandbox(host: str = "127.0.0.1", port: int = 0, keys: Any = None, **conf
     app = create_app(exchange=exchange)
     sock = bind_socket(host, port)
     actual_port = sock.getsockname()[1]
-    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off")
+    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off",
+                            proxy_headers=False)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="keysafe-sandbox", daemon=True)
     thread.start()

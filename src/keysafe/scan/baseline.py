@@ -3,11 +3,10 @@ reports only what is new. ``keysafe scan --write-baseline`` writes one."""
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
-from keysafe.scan.findings import Finding, ScanError
+from keysafe.scan.findings import Finding
 
 DEFAULT_NAME = ".keysafe-baseline.json"
 VERSION = 1
@@ -15,6 +14,8 @@ VERSION = 1
 
 def write_baseline(path: Path | str, findings: list[Finding]) -> int:
     """Write the fingerprints of ``findings``; returns how many were written."""
+    import json
+
     entries = sorted({(f.fingerprint, f.kind, f.path) for f in findings}
                      | {(f.pair_fingerprint, f.kind, f.path) for f in findings if f.pair_fingerprint})
     data = {"version": VERSION, "tool": "keysafe",
@@ -27,6 +28,10 @@ def write_baseline(path: Path | str, findings: list[Finding]) -> int:
 
 
 def load_baseline(path: Path | str) -> set[str]:
+    import json
+
+    from keysafe.scan.errors import ScanError
+
     path = Path(path)
     try:
         data = json.loads(path.read_text())

@@ -13,6 +13,7 @@ import re
 from enum import Enum
 
 NEAR_CHARS = 48
+FAR_CHARS = 200
 
 # Words that name a key: api key / secret spelled every way code spells them, Binance's header,
 # env variables, CLI flags, and the constructors of the usual client libraries.
@@ -55,7 +56,7 @@ def score(text: str, start: int, path: str) -> Role | None:
         return Role.SECRET if SECRET_WORDS.search(near[-32:] if len(near) > 32 else near) else Role.KEY
     if NOT_KEY_WORDS.search(near):
         return None
-    far = _LONG_RUN.sub(" ", text[max(0, line_start - 200):start])
+    far = _LONG_RUN.sub(" ", text[max(0, line_start - FAR_CHARS):start])
     if KEY_WORDS.search(far):
         return Role.SECRET if SECRET_WORDS.search(near) else Role.UNKNOWN
     if PATH_WORDS.search(path):

@@ -7,20 +7,19 @@ context is looked at.
 
 from __future__ import annotations
 
-import bisect
 import os
 import stat
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from keysafe.scan.context import Role
-from keysafe.scan.detectors import DETECTORS, KEY64, Candidate
+from keysafe.scan.detectors import DETECTORS, Candidate, Text
 from keysafe.scan.filters import is_lock_file
 from keysafe.scan.findings import Finding, Skipped, fingerprint
 from keysafe.scan.fingerprints import KnownFingerprints
 
 ALLOW_MARK = "keysafe: allow"
-MAX_BYTES = 8 * 1024 * 1024
+MAX_BYTES = 10_000_000
 PAIR_DISTANCE = 3  # lines between an API key and its secret to report them as one pair
 
 
@@ -32,49 +31,40 @@ class Options:
 
 
 class _Lines:
+    """Line numbers of offsets, counted only for the few candidates that survive."""
+
     def __init__(self, text: str) -> None:
         self.text = text
-        self._starts: list[int] | None = None
 
     def line_of(self, offset: int) -> int:
-        if self._starts is None:
-            self._starts = _newlines(self.text)
-        return bisect.bisect_left(self._starts, offset) + 1
+        return self.text.count("\n", 0, offset) + 1
 
-    def allowed(self, line: int) -> bool:
+    def allowed(self, offset: int) -> bool:
+        """An inline ``keysafe: allow`` on the candidate's line."""
         if ALLOW_MARK not in self.text:
             return False
-        self.line_of(0)
-        starts = self._starts or []
-        begin = starts[line - 2] + 1 if line >= 2 else 0
-        end = starts[line - 1] if line - 1 < len(starts) else len(self.text)
-        return ALLOW_MARK in self.text[begin:end]
+        begin = self.text.rfind("\n", 0, offset) + 1
+        end = self.text.find("\n", offset)
+        return ALLOW_MARK in self.text[begin:end if end != -1 else len(self.text)]
 
 
-def _newlines(text: str) -> list[int]:
-    out, i = [], text.find("\n")
-    while i != -1:
-        out.append(i)
-        i = text.find("\n", i + 1)
-    return out
-
-
-def _known_candidates(text: str, known: KnownFingerprints) -> Iterable[Candidate]:
+def _known_candidates(t: Text, known: KnownFingerprints) -> Iterable[Candidate]:
     """Every 64-character token, whatever its context, checked against the user's own keys."""
-    for m in KEY64.finditer(text):
-        if known.match(m.group()):
-            yield Candidate(m.start(), "known-key", m.group(), fingerprint(m.group()), None, m.group())
+    for start, value in t.keys64():
+        if known.match(value):
+            yield Candidate(start, "known-key", value, fingerprint(value), None, value)
 
 
 def scan_text(text: str, path: str, options: Options = Options(), commit: str | None = None) -> list[Finding]:
     """All findings in ``text`` (the content of ``path``), in line order."""
     candidates: list[Candidate] = []
+    t = Text(text, path)
     if not is_lock_file(path):
         for detector in DETECTORS:
-            candidates.extend(detector.detect(text, path))
+            candidates.extend(detector.detect(t))
     if options.known:
         seen = {c.start for c in candidates}
-        candidates.extend(c for c in _known_candidates(text, options.known) if c.start not in seen)
+        candidates.extend(c for c in _known_candidates(t, options.known) if c.start not in seen)
     if not candidates:
         return []
     lines = _Lines(text)
@@ -82,7 +72,7 @@ def scan_text(text: str, path: str, options: Options = Options(), commit: str | 
     seen_fp: set[tuple[str, int]] = set()
     for cand in sorted(candidates, key=lambda c: c.start):
         line = lines.line_of(cand.start)
-        if (cand.fingerprint, line) in seen_fp or lines.allowed(line):
+        if (cand.fingerprint, line) in seen_fp or lines.allowed(cand.start):
             continue
         seen_fp.add((cand.fingerprint, line))
         label = options.known.match(cand.canonical) if options.known and cand.canonical else None

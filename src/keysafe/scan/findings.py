@@ -11,8 +11,6 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field, replace
 
-from keysafe.errors import KeysafeError
-
 CRITICAL, HIGH, MEDIUM = "critical", "high", "medium"
 
 # kind -> (severity, one-line description). The kinds are the SARIF rule ids too.
@@ -31,10 +29,6 @@ KINDS: dict[str, tuple[str, str]] = {
 FIX = ("Revoke the key on Binance first (API Management → Delete), then remove it from the code; "
        "deleting the file or the commit is not enough, it stays in git history and in clones.")
 FIX_FILE = "Add this file to .gitignore (and `git rm --cached` it if it was committed)."
-
-
-class ScanError(KeysafeError):
-    """The scan cannot run as asked (not a repository, a bad baseline, ...)."""
 
 
 def fingerprint(text: str | bytes) -> str:

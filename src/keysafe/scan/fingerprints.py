@@ -14,13 +14,11 @@ whatever the context. The file holds no secret; a missing file means "no known k
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from keysafe.scan.findings import ScanError
 
 FILE_NAME = "fingerprints.json"
 _PEM = re.compile(r"-----BEGIN ((?:[A-Z0-9]+ )*PRIVATE KEY)-----(.*?)-----END \1-----", re.S)
@@ -75,6 +73,8 @@ class KnownFingerprints:
 
 def write_known_fingerprints(path: Path | str, salt: bytes, entries: list[tuple[str, str]]) -> None:
     """Write fingerprints.json from (label, secret) pairs; for the vault and for tests."""
+    import json
+
     data = {"salt": salt.hex(),
             "fingerprints": [{"label": label, "fp": fingerprint_secret(secret, salt)} for label, secret in entries]}
     path = Path(path)
@@ -86,7 +86,11 @@ def write_known_fingerprints(path: Path | str, salt: bytes, entries: list[tuple[
 
 def load_known_fingerprints(path: Path | str | None = None) -> KnownFingerprints:
     """Read fingerprints.json (default: in keysafe's home). Missing file: no known keys."""
+    import json
+
     path = Path(path) if path else keysafe_home() / FILE_NAME
+    if not path.is_file():
+        return KnownFingerprints()
     try:
         data = json.loads(path.read_text())
         salt = bytes.fromhex(data["salt"])
@@ -94,6 +98,8 @@ def load_known_fingerprints(path: Path | str | None = None) -> KnownFingerprints
     except FileNotFoundError:
         return KnownFingerprints()
     except (OSError, ValueError, KeyError, TypeError) as exc:
+        from keysafe.scan.errors import ScanError
+
         raise ScanError(f"The fingerprints file {path} is unreadable or malformed ({type(exc).__name__}).",
                         "Let the vault rewrite it (`keysafe vault` re-saves it on every change) or delete it.") from None
     return KnownFingerprints(salt, labels)

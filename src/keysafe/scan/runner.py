@@ -7,8 +7,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from keysafe.scan import sources
-from keysafe.scan.engine import Options, decode, is_binary, scan_files, scan_text
+import keysafe.scan.sources as sources
+from keysafe.scan.engine import Options, decode, scan_files, scan_text
 from keysafe.scan.findings import Finding, ScanResult, Skipped, fingerprint
 
 PARALLEL_MIN_BYTES = 4 * 1024 * 1024  # below this a process pool costs more than it saves
@@ -78,16 +78,13 @@ def _merge(result: ScanResult, findings: list[Finding], skipped: list[Skipped], 
 def scan_staged(root: Path, options: Options) -> ScanResult:
     """What ``git commit`` would add now: only findings on added lines, with the full staged file as context."""
     started = time.perf_counter()
-    added, texts, new_files = sources.staged_changes(root)
-    result = ScanResult()
+    added, texts, new_files, too_large = sources.staged_changes(root, options.max_bytes)
+    result = ScanResult(skipped=too_large)
     for path, text in texts.items():
         result.files += 1
         result.bytes += len(text)
         if "\0" in text[:8192]:
             result.skipped.append(Skipped(path, "binary"))
-            continue
-        if len(text) > options.max_bytes:
-            result.skipped.append(Skipped(path, "too large"))
             continue
         lines = added.get(path, set())
         result.findings.extend(f for f in scan_text(text, path, options) if f.line in lines)
@@ -102,7 +99,6 @@ def scan_history(root: Path, options: Options, *, all_refs: bool = False,
     """Every commit (oldest first); each secret is reported once, with the commit that introduced
     it and whether it is still in HEAD (at that path)."""
     started = time.perf_counter()
-    keep = Options(options.known, options.max_bytes, keep_secrets=True)
     result = ScanResult()
     first: dict[tuple[str, str], Finding] = {}
     commits: set[str] = set()
@@ -113,7 +109,7 @@ def scan_history(root: Path, options: Options, *, all_refs: bool = False,
             commits.add(commit)
             if progress:
                 progress(len(commits))
-        for f in scan_text(text, hunk.path, keep, commit=commit):
+        for f in scan_text(text, hunk.path, options, commit=commit):
             line = hunk.first_line + f.line - 1
             if line not in hunk.added:
                 continue
@@ -123,12 +119,15 @@ def scan_history(root: Path, options: Options, *, all_refs: bool = False,
                                      pair_fingerprint=f.pair_fingerprint, label=f.label, secret=f.secret)
     result.files = len(commits)
     heads = sources.read_blobs(root, sorted({f"HEAD:{p}" for _fp, p in first})) if first and _has_head(root) else {}
+    in_head: dict[str, set[str]] = {}  # path -> fingerprints found there at HEAD, however encoded
+    for spec, blob in heads.items():
+        path = spec[len("HEAD:"):]
+        in_head[path] = {x for f in scan_text(decode(blob)[0], path, options) for x in f.fingerprints} if blob else set()
     for f in first.values():
-        blob = heads.get(f"HEAD:{f.path}")
-        still = bool(blob) and f.secret is not None and _contains(blob, f.secret)
+        still = bool(set(f.fingerprints) & in_head.get(f.path, set()))
         result.findings.append(Finding(f.path, f.line, f.kind, f.fingerprint, f.preview, commit=f.commit,
                                        in_head=still, pair_fingerprint=f.pair_fingerprint, label=f.label,
-                                       secret=f.secret if options.keep_secrets else None))
+                                       secret=f.secret))
     result.findings.sort(key=lambda f: (f.path, f.line, f.commit or ""))
     result.seconds = time.perf_counter() - started
     return result
@@ -136,15 +135,6 @@ def scan_history(root: Path, options: Options, *, all_refs: bool = False,
 
 def _has_head(root: Path) -> bool:
     return bool(sources._git(["rev-parse", "--verify", "-q", "HEAD"], root, check=False).strip())
-
-
-def _contains(blob: bytes, secret: str) -> bool:
-    text, _ = decode(blob)
-    if secret in text:
-        return True
-    # PEM keys and split literals are matched on their letters and digits only.
-    squeeze = "".join(ch for ch in secret if ch.isalnum())
-    return len(squeeze) >= 40 and squeeze in "".join(ch for ch in text if ch.isalnum())
 
 
 def scan_home(home: Path, options: Options) -> ScanResult:
@@ -170,4 +160,3 @@ def apply_baseline(result: ScanResult, known_fps: set[str]) -> ScanResult:
     return result
 
 
-__all__ = ["apply_baseline", "is_binary", "scan_history", "scan_home", "scan_paths", "scan_staged"]

@@ -15,11 +15,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from keysafe.scan.findings import ScanError, Skipped
+from keysafe.scan.findings import Skipped
 
 _HUNK = re.compile(r"^@@ -\d+(?:,\d+)? \+(\d+)(?:,(\d+))? @@")
 _SECRET_FILE = re.compile(r"(?:^|/)(?:\.env(?:\.[A-Za-z0-9_-]+)?|[^/]+\.env|[^/]+\.(?:pem|key|p12|pfx)|id_(?:rsa|ed25519))$")
-_SAFE_ENV = re.compile(r"\.(?:example|sample|template|dist|defaults?)$|\.pub$")
+_SAFE_ENV = re.compile(r"\.(?:example|sample|template|dist|defaults?)$|\.pub(?:\.pem)?$|public")
 
 
 def _git(args: list[str], cwd: Path | str, *, input: bytes | None = None, check: bool = True) -> bytes:
@@ -27,8 +27,12 @@ def _git(args: list[str], cwd: Path | str, *, input: bytes | None = None, check:
         proc = subprocess.run(["git", "-c", "core.quotePath=false", *args], cwd=cwd, input=input,
                               capture_output=True, check=False)
     except FileNotFoundError:
+        from keysafe.scan.errors import ScanError
+
         raise ScanError("git is not installed.", "Install git (apt-get install git) or scan paths outside git.") from None
     if check and proc.returncode != 0:
+        from keysafe.scan.errors import ScanError
+
         msg = proc.stderr.decode(errors="replace").strip().splitlines()
         raise ScanError(f"git {args[0]} failed: {msg[-1] if msg else proc.returncode}.",
                         "Run the scan inside a git repository with at least one commit, or pass paths.")
@@ -46,6 +50,8 @@ def repo_root(path: Path | str = ".") -> Path | None:
 def require_repo(path: Path | str = ".") -> Path:
     root = repo_root(path)
     if root is None:
+        from keysafe.scan.errors import ScanError
+
         raise ScanError(f"{Path(path).resolve()} is not inside a git repository.",
                         "cd into the repository (or `git init` one) before --staged, --history or hook install.")
     return root
@@ -200,31 +206,37 @@ def parse_diff(lines: Iterator[bytes]) -> Iterator[tuple[str | None, Hunk]]:
         yield commit, hunk
 
 
-def staged_changes(root: Path) -> tuple[dict[str, set[int]], dict[str, str], list[str]]:
+def staged_changes(root: Path, max_bytes: int) -> tuple[dict[str, set[int]], dict[str, str], list[str], list[Skipped]]:
     """What the next commit adds: added line numbers per path, the staged text of those paths,
-    and the new files among them (to flag an added .env)."""
+    the new files among them (to flag an added .env), and the staged files too large to read."""
     diff = _git(["diff", "--cached", "--no-color", "--no-ext-diff", "-U0", "--diff-filter=ACMR", "--no-renames"], root)
     added: dict[str, set[int]] = {}
     for _commit, hunk in parse_diff(iter(diff.splitlines(keepends=True))):
         added.setdefault(hunk.path, set()).update(hunk.added)
     new_files = _git(["diff", "--cached", "--name-only", "-z", "--diff-filter=A"], root).decode(
         "utf-8", "replace").split("\0")
+    sizes = blob_sizes(root, [f":{p}" for p in added])
+    too_large = [Skipped(p, f"too large ({sizes[':' + p] / 1e6:.1f} MB; see --max-size)")
+                 for p in added if sizes.get(":" + p, 0) > max_bytes]
+    wanted = [f":{p}" for p in added if 0 <= sizes.get(":" + p, -1) <= max_bytes]
     texts: dict[str, str] = {}
-    if added:
-        order = list(added)
-        blob = _git(["cat-file", "--batch"], root, input="".join(f":{p}\n" for p in order).encode())
-        pos = 0
-        for p in order:
-            header_end = blob.index(b"\n", pos)
-            header = blob[pos:header_end].split()
-            pos = header_end + 1
-            if len(header) < 3 or header[1] == b"missing":
-                continue
-            size = int(header[2])
-            data = blob[pos:pos + size]
-            pos += size + 1
-            texts[p] = data.decode("latin-1") if b"\0" in data[:8192] else data.decode("utf-8", "replace")
-    return added, texts, [f for f in new_files if f]
+    for spec, data in read_blobs(root, wanted).items():
+        if data is not None:
+            texts[spec[1:]] = data.decode("latin-1") if b"\0" in data[:8192] else data.decode("utf-8", "replace")
+    return added, texts, [f for f in new_files if f], too_large
+
+
+def blob_sizes(root: Path, specs: list[str]) -> dict[str, int]:
+    """Sizes of several blobs (``:path``, ``HEAD:path``) from one ``git cat-file --batch-check``."""
+    if not specs:
+        return {}
+    out = _git(["cat-file", "--batch-check"], root, input="".join(s + "\n" for s in specs).encode())
+    sizes = {}
+    for spec, line in zip(specs, out.decode("utf-8", "replace").splitlines()):
+        parts = line.split()
+        if len(parts) == 3 and parts[2].isdigit():
+            sizes[spec] = int(parts[2])
+    return sizes
 
 
 def history(root: Path, all_refs: bool) -> Iterator[tuple[str | None, Hunk]]:

@@ -118,6 +118,14 @@ def atomic_write(path: Path, data: bytes, mode: int = 0o600) -> None:
     fsync_dir(directory)
 
 
+def remove_stale_temps(path: Path) -> None:
+    """Delete temporary files left by a writer that was killed (the caller holds the lock)."""
+    for name in (VAULT_NAME, FINGERPRINTS_NAME):
+        for tmp in path.parent.glob(f".{name}.*.tmp"):
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+
+
 @contextlib.contextmanager
 def locked(directory: Path) -> Iterator[None]:
     """An exclusive lock on the keysafe directory for one read-modify-write cycle."""

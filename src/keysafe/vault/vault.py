@@ -27,7 +27,7 @@ from keysafe.vault.errors import LabelError, RecordStateError, VaultError, Vault
 from keysafe.vault.format import DEFAULT_KDF, Header, KdfParams, Keys
 from keysafe.vault.records import Record, Version, VersionState, check_label
 from keysafe.vault.store import (
-    LOG_NAME, VAULT_NAME, atomic_write, ensure_dir, keysafe_home, locked, read_vault_file,
+    LOG_NAME, VAULT_NAME, atomic_write, ensure_dir, keysafe_home, locked, read_vault_file, remove_stale_temps,
 )
 
 BODY_VERSION = 1
@@ -106,6 +106,7 @@ class Vault:
 
     def _commit(self, op: str, label: str | None, **details: Any) -> None:
         """Log the operation, then save the body (with the log head) atomically. Caller holds the lock."""
+        remove_stale_temps(self.path)
         log.append(self.log_path, op, label, **details)
         self._body["log_head"] = log.head_of(self.log_path)
         atomic_write(self.path, format.encode(self._body, self._keys, self._header))
@@ -325,9 +326,9 @@ class Vault:
                 if v.state is VersionState.RETIRED:
                     continue
                 opened = self._unseal(record, v)
-                yield record.label, opened["secret"]
+                yield f"{record.label}/secret", opened["secret"]
                 if opened.get("api_key"):
-                    yield record.label, opened["api_key"]
+                    yield f"{record.label}/api-key", opened["api_key"]
 
     def _write_fingerprints(self) -> None:
         fingerprints.write(self.home, list(self._live_secrets()))

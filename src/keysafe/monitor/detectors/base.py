@@ -59,6 +59,8 @@ class ScanContext:
 
     def alert(self, detector: str, severity: str, key: str, summary: str, rows: Sequence[dict[str, Any]],
               actions: Sequence[str], first: float, last: float, dedupe: str) -> Alert:
+        if rows and rows[0].get("time") is not None:  # buckets start early: report the first call itself
+            first = max(first, rows[0]["time"])
         return Alert(detector=detector, severity=severity, key=key, key_label=self.label(key), summary=summary,
                      evidence=evidence_rows(rows), actions=tuple(actions), first_time=first, last_time=last,
                      dedupe=f"{detector}:{key}:{dedupe}")

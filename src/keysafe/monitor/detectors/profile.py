@@ -15,9 +15,10 @@ class OutsideProfile:
     def run(self, ctx: ScanContext) -> list[Alert]:
         alerts: list[Alert] = []
         seen = ctx.store.query(
-            "SELECT key, method, path, MIN(time), MAX(time), COUNT(*) FROM calls WHERE time >= ? AND time < ? "
-            "AND key != ? GROUP BY key, method, path", (ctx.start, ctx.end, NO_KEY))
-        for key, method, path, t0, t1, n in seen:
+            "SELECT key, method, path, CAST(time / 86400 AS INTEGER) AS day, MIN(time), MAX(time), COUNT(*) "
+            "FROM calls WHERE time >= ? AND time < ? AND key != ? GROUP BY key, method, path, day",
+            (ctx.start, ctx.end, NO_KEY))
+        for key, method, path, _day, t0, t1, n in seen:
             ep = find_endpoint(method, path)
             info = ctx.info(key)
             profile = info.profile or ctx.config.default_profile
@@ -33,8 +34,8 @@ class OutsideProfile:
             withdrawal = permission == Permission.WITHDRAWALS.value
             if withdrawal and permission in allowed:
                 continue
-            where, params = "key = ? AND method = ? AND path = ? AND time >= ? AND time < ?", (key, method, path,
-                                                                                              ctx.start, ctx.end)
+            where, params = "key = ? AND method = ? AND path = ? AND time >= ? AND time <= ?", (key, method, path,
+                                                                                               t0, t1)
             rows = ctx.rows(where, params)
             ip = rows[0].get("client_ip") or rows[0].get("host") if rows else "?"
             what = "withdrawal attempt" if withdrawal else f"call needing {permission}"
