@@ -39,16 +39,17 @@ def doc_sample_keys() -> list[str]:
     """Binance's published documentation sample keys (public, not secrets).
 
     The HMAC secret is read from the marked test vector in keysafe.demo.signing; the API
-    keys of rest-api.md (HMAC, RSA and Ed25519 examples) are written in halves so this
-    repository holds no key-shaped literal.
+    keys are the HMAC, RSA and Ed25519 examples of rest-api.md.
     """
     import keysafe.demo.signing as demo
 
     vector = re.search(r'doc_secret = "([A-Za-z0-9]{64})"', inspect.getsource(demo)).group(1)
-    halves = [("vmPUZE6mv9SD5VNHk4HlWFsOr6aKE2zv", "sw0MuIgwCIPy6utIco14y7Ju91duEh8A"),
-              ("CAvIjXy3F44yW6Pou5k8Dy1swsYDWJZL", "eoK2r8G4cFDnE9nosRppc2eKc1T8TRTQ"),
-              ("4yNzx3yWC5bS6YTwEkSRaC0nRmSQIISt", "AUOh1b6kqaBrTLIhjCpI5lJH8q8R8WNO")]
-    return [vector] + [a + b for a, b in halves]
+    return [
+        vector,
+        "vmPUZE6mv9SD5VNHk4HlWFsOr6aKE2zvsw0MuIgwCIPy6utIco14y7Ju91duEh8A",  # Binance doc test vector (rest-api.md)
+        "CAvIjXy3F44yW6Pou5k8Dy1swsYDWJZLeoK2r8G4cFDnE9nosRppc2eKc1T8TRTQ",  # Binance doc test vector (rest-api.md)
+        "4yNzx3yWC5bS6YTwEkSRaC0nRmSQIIStAUOh1b6kqaBrTLIhjCpI5lJH8q8R8WNO",  # Binance doc test vector (rest-api.md)
+    ]
 
 
 @dataclass(frozen=True)

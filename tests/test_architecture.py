@@ -11,7 +11,8 @@ import keysafe
 SRC = Path(keysafe.__file__).parent
 
 PUBLIC_API = sorted([
-    "ActivityEvent", "ApiKeyFormatError", "ApiKeyRejectedError", "AuthenticationError", "BinanceAPIError",
+    "ActivityEvent", "ApiKeyFormatError", "ApiKeyRejectedError", "AsyncClient", "AuthenticationError",
+    "BinanceAPIError", "Client", "Vault", "VaultError",
     "CancelRejectedError", "ConfigurationError", "Credential", "Ed25519Signer", "EncodingError", "Environment",
     "EnvironmentMismatchError", "EventBus", "ExecutionStatusUnknown", "FilterError", "HmacSigner",
     "IPBannedError", "KeyFormatError", "KeyType", "KeysafeError", "NoSuchOrderError", "OrderRateLimitError",

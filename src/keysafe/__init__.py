@@ -2,10 +2,17 @@
 
 The public API is this module's ``__all__`` (checked by a test); everything else is
 reachable through the subpackages (``keysafe.spec``, ``keysafe.signing``, ...).
+
+The errors, events and ``Secret`` load with the package; the parts that need
+cryptography, httpx or argon2 load on first use, so that ``import keysafe`` stays cheap
+for the pre-commit hook and for scripts that use one part only.
 """
 
-from keysafe.client import AsyncClient, Client
-from keysafe.credentials import Credential, key_fingerprint, mask, validate_api_key
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from keysafe.errors import (
     ApiKeyFormatError,
     ApiKeyRejectedError,
@@ -34,23 +41,61 @@ from keysafe.errors import (
     error_from_response,
 )
 from keysafe.events import ActivityEvent, EventBus
+from keysafe.keyformat import mask, validate_api_key
 from keysafe.secret import Secret
-from keysafe.signing import (
-    Ed25519Signer,
-    HmacSigner,
-    KeyType,
-    Payload,
-    RsaSigner,
-    build_payload,
-    generate_key_pair,
-    load_private_key,
-    load_public_key,
-    sign_payload,
-)
 from keysafe.spec import Environment
-from keysafe.vault import Vault, VaultError
+
+if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
+    from keysafe.client import AsyncClient, Client
+    from keysafe.credentials import Credential, key_fingerprint
+    from keysafe.signing import (
+        Ed25519Signer,
+        HmacSigner,
+        KeyType,
+        Payload,
+        RsaSigner,
+        build_payload,
+        generate_key_pair,
+        load_private_key,
+        load_public_key,
+        sign_payload,
+    )
+    from keysafe.vault import Vault, VaultError
 
 __version__ = "0.1.0"
+
+_LAZY: dict[str, str] = {
+    "AsyncClient": "keysafe.client",
+    "Client": "keysafe.client",
+    "Credential": "keysafe.credentials",
+    "key_fingerprint": "keysafe.credentials",
+    "Ed25519Signer": "keysafe.signing",
+    "HmacSigner": "keysafe.signing",
+    "KeyType": "keysafe.signing",
+    "Payload": "keysafe.signing",
+    "RsaSigner": "keysafe.signing",
+    "build_payload": "keysafe.signing",
+    "generate_key_pair": "keysafe.signing",
+    "load_private_key": "keysafe.signing",
+    "load_public_key": "keysafe.signing",
+    "sign_payload": "keysafe.signing",
+    "Vault": "keysafe.vault",
+    "VaultError": "keysafe.vault",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'keysafe' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
 
 __all__ = [
     "ActivityEvent",

@@ -1,7 +1,7 @@
 """``Client`` and ``AsyncClient``: Binance calls through the scope guard, the shared budget and
 the server clock, with one activity event per request.
 
-Construction by vault label lives with the vault: ``keysafe.vault.client_from_vault(label, **kw)``
+Construction by vault label lives in the policy layer: ``keysafe.policy.client_from_vault(label, **kw)``
 (the client does not import the vault; the floors only point down).
 """
 
