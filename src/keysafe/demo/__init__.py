@@ -21,9 +21,17 @@ from rich.rule import Rule
 class Tour:
     """What a chapter gets: a console, a private scratch directory, and a few helpers."""
 
+    #: Where the tour leaves what a person should open afterwards (ignored by git).
+    KEEP_DIR = Path(".keysafe-demo")
+
     def __init__(self, console: Console, workdir: Path) -> None:
         self.console = console
         self.workdir = workdir
+
+    def keep(self, name: str) -> Path:
+        """A path for a file the tour leaves behind on purpose (a report to open)."""
+        self.KEEP_DIR.mkdir(exist_ok=True)
+        return self.KEEP_DIR / name
 
     def step(self, text: str) -> None:
         self.console.print(f"\n[bold cyan]▸[/] {text}")
@@ -51,10 +59,10 @@ class Chapter:
 
 _CHAPTER_MODULES = (
     "keysafe.demo.signing",
-    "keysafe.demo.scan",
     "keysafe.demo.sandbox",
     "keysafe.demo.client",
     "keysafe.demo.vault",
+    "keysafe.demo.scan",
     "keysafe.demo.monitor",
 )
 

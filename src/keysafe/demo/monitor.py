@@ -60,13 +60,12 @@ def run(t: Tour) -> None:
                                    f"{row['status']} {row['error_code']}")
 
         t.step("The weekly review: per key, charts of calls, weight against the limit, errors and sources.")
-        report = t.workdir / "weekly-review.html"
+        report = t.keep("weekly-review.html")
         lo, hi = store.time_range()
         report.write_text(render_html(store, (lo or 0) - 1, (hi or 0) + 1), encoding="utf-8")
         html = report.read_text(encoding="utf-8")
-        t.ok(f"{report.name}: {len(html) // 1024} KiB, {html.count('<svg')} key(s) with 4 charts each "
-             "(calls, weight against the limit, error rate, sources), self-contained "
-             "(opens offline in any browser)")
+        t.ok(f"{report}: {len(html) // 1024} KiB, charts per key (calls, weight against the "
+             "limit, error rate, sources), self-contained: open it in any browser, offline")
         t.say("For your own bots: `keysafe report --since 7d --html weekly.html`, "
               "`keysafe monitor alerts`, `keysafe monitor watch`.")
         bot.close()

@@ -12,7 +12,7 @@ import html
 import io
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from keysafe.monitor.alerts import ALL_ACTIONS
@@ -114,20 +114,25 @@ def _chart(s: KeySummary, limit: int) -> str:
     calls = [c for _, c, _, _ in s.series]
     errors = [(f / c if c else 0.0) * 100 for _, c, f, _ in s.series]
     weight = [w if w is not None else 0 for *_, w in s.series]
+    from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
+    from matplotlib.ticker import ScalarFormatter
+
+    few = len(times) <= 3  # a line of one or two points is invisible: show the points
+    style = {"drawstyle": "steps-post", "marker": "o" if few else None, "markersize": 4}
     fig, axes = plt.subplots(2, 2, figsize=(11, 5.6))
     ax = axes[0][0]
-    ax.plot(times, calls, color="#1f77b4", drawstyle="steps-post")
+    ax.plot(times, calls, color="#1f77b4", **style)
     ax.set_title("Calls over time")
     ax.set_ylim(bottom=0)
     ax.set_ylabel(f"calls per {_human(s.step)}")
     ax = axes[0][1]
-    ax.plot(times, weight, color="#9467bd", drawstyle="steps-post", label="used weight (max)")
+    ax.plot(times, weight, color="#9467bd", label="used weight (max)", **style)
     ax.axhline(limit, color="#d62728", linestyle="--", label=f"limit {limit}/min")
     ax.set_ylim(0, max(limit * 1.1, max(weight, default=0) * 1.1))
     ax.set_title("Weight used against the limit")
     ax.legend(loc="upper left", fontsize=8)
     ax = axes[1][0]
-    ax.plot(times, errors, color="#ff7f0e", drawstyle="steps-post")
+    ax.plot(times, errors, color="#ff7f0e", **style)
     ax.set_ylim(0, 100)
     ax.set_title("Error rate")
     ax.set_ylabel("% of calls failed")
@@ -137,9 +142,18 @@ def _chart(s: KeySummary, limit: int) -> str:
     bars = ax.barh(names[::-1], [sources[n] for n in names][::-1], color="#2ca02c")
     ax.bar_label(bars, padding=3, fontsize=8)
     ax.set_xscale("symlog")  # a handful of calls from a stranger stays visible next to thousands
+    ax.xaxis.set_major_formatter(ScalarFormatter())
     ax.set_title("Sources (calls)")
+    if times:
+        pad = timedelta(seconds=s.step)
+        span = (times[0] - pad, times[-1] + pad)
     for a in (axes[0][0], axes[0][1], axes[1][0]):
-        a.tick_params(axis="x", labelsize=7, rotation=20)
+        locator = AutoDateLocator()
+        a.xaxis.set_major_locator(locator)
+        a.xaxis.set_major_formatter(ConciseDateFormatter(locator))
+        if times:
+            a.set_xlim(*span)
+        a.tick_params(axis="x", labelsize=7)
     fig.tight_layout()
     buf = io.StringIO()
     fig.savefig(buf, format="svg")

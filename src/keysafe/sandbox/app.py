@@ -20,11 +20,11 @@ from starlette.routing import Route
 from keysafe.errors import KeysafeError
 from keysafe.sandbox.config import SandboxConfig
 from keysafe.sandbox.exchange import Exchange
-from keysafe.sandbox.pipeline import Request
+from keysafe.sandbox.pipeline import ApiError, Request
 
 MAX_BODY = 1 << 20
 _JSON = (b"content-type", b"application/json;charset=UTF-8")
-_TOO_LARGE = b'{"code":-1100,"msg":"Illegal characters found in a parameter."}'
+_TOO_LARGE_MSG = "Illegal characters found in a parameter."
 
 
 def client_ip(scope: dict, trust_forwarded_for: bool) -> str:
@@ -48,11 +48,13 @@ class ApiApp:
         if scope["type"] != "http":
             return
         ex = self.exchange
-        api_key = None
+        api_key = time_unit = None
         for name, value in scope["headers"]:
             if name == b"x-mbx-apikey":
-                api_key = value.decode("latin-1")
-                break
+                if api_key is None:
+                    api_key = value.decode("latin-1")
+            elif name == b"x-mbx-time-unit" and time_unit is None:
+                time_unit = value.decode("latin-1")
         body = b""
         too_large = False
         while True:
@@ -64,11 +66,12 @@ class ApiApp:
                     too_large, body = True, b""
             if not message.get("more_body"):
                 break
-        if too_large:
-            await _send(send, 413, _TOO_LARGE, [])
-            return
         req = Request(scope["method"], scope["path"], scope.get("query_string", b""), body, api_key,
-                      client_ip(scope, ex.config.trust_forwarded_for))
+                      client_ip(scope, ex.config.trust_forwarded_for), time_unit)
+        if too_large:
+            resp = ex.reject(req, ApiError(-1100, _TOO_LARGE_MSG, 413))
+            await _send(send, resp.status, resp.body, resp.headers)
+            return
         if ex.config.latency_ms:
             await asyncio.sleep(ex.config.latency_ms / 1000)
         resp = ex.handle(req)

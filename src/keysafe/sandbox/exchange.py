@@ -21,6 +21,7 @@ from keysafe.sandbox.pipeline import (
     recv_window_ms, timestamp_ms, validate_params,
 )
 from keysafe.sandbox.records import RecordLog, RequestRecord
+from keysafe.sandbox.timeunit import to_microseconds, wants_microseconds
 from keysafe.spec import RateLimit, WeightScope, find_endpoint
 
 try:  # orjson is faster when present; json is the fallback
@@ -103,7 +104,6 @@ class Exchange:
         ep = find_endpoint(req.method, req.path)
         ip = req.client_ip
         weight = 0
-        key = None
         headers: list[tuple[str, str]] = []
         limiter = self.limiter
         try:
@@ -139,7 +139,8 @@ class Exchange:
             inject = self.config.error_rate and self._rng.random() < self.config.error_rate
             if inject and self._rng.random() < 0.5:
                 raise err(-1007)
-            # 3. parameters
+            # 3. parameters (and the X-MBX-TIME-UNIT header of the Spot API)
+            micros = req.time_unit is not None and not ep.is_sapi and wants_microseconds(req.time_unit)
             for problem in (qerr, berr, merr):
                 if problem is not None:
                     raise problem
@@ -159,7 +160,8 @@ class Exchange:
             handler = HANDLERS.get(ep.key)
             if handler is None:
                 raise err(-1020)
-            body = dumps(handler(ctx))
+            result = handler(ctx)
+            body = dumps(to_microseconds(result, ep.path) if micros else result)
             if ctx.succeeded_order_call and ep.zero_weight_on_success and not ep.is_sapi:
                 limiter.refund(ip, weight, now)
                 weight = 0
@@ -173,8 +175,22 @@ class Exchange:
         except Exception:  # noqa: BLE001 - never a traceback to the client
             resp = Response(500, dumps({"code": -1000, "msg": ERRORS_UNKNOWN}), headers, -1000)
         headers.append((WEIGHT_HEADER, str(limiter.used_weight(ip, now))))
-        self.log.add(now, ip, key.fingerprint if key else None, key.label if key else None,
-                     req.method, req.path, weight, resp.status, resp.code)
+        self._record(req, now, weight, resp)
+        return resp
+
+    def _record(self, req: Request, now: int, weight: int, resp: Response) -> None:
+        # the key named in X-MBX-APIKEY, whatever the outcome (Binance lists rejected calls in the
+        # key's Recent Activity too); the fingerprint only, never the key
+        fingerprint, label = self.keys.identity(req.api_key)
+        self.log.add(now, req.client_ip, fingerprint, label, req.method, req.path, weight, resp.status, resp.code)
+
+    def reject(self, req: Request, error: ApiError) -> Response:
+        """Answer ``req`` with ``error`` before the pipeline runs (e.g. a body too large), recorded."""
+        now = self.server_ms()
+        headers = list(error.headers)
+        resp = Response(error.status, dumps({"code": error.code, "msg": error.msg}), headers, error.code)
+        headers.append((WEIGHT_HEADER, str(self.limiter.used_weight(req.client_ip, now))))
+        self._record(req, now, 0, resp)
         return resp
 
     def _charge_sapi(self, window, slot, weight: int, now: int, headers: list, scope: str) -> None:

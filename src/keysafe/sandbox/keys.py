@@ -143,17 +143,40 @@ class KeyStore:
 
     def __init__(self) -> None:
         self._keys: dict[str, SandboxKey] = {}
+        #: deleted keys: API key -> (fingerprint, label), so later use is still attributed
+        self._deleted: dict[str, tuple[str, str]] = {}
         self._lock = threading.Lock()
 
     def get(self, api_key: str) -> SandboxKey | None:
         return self._keys.get(api_key)
+
+    def identity(self, api_key: str | None) -> tuple[str | None, str | None]:
+        """(fingerprint, label) to record for an X-MBX-APIKEY header value; never the key itself.
+
+        A registered key gives its fingerprint and label; a deleted one the fingerprint and the
+        label it had; any other non-empty value its fingerprint (same function as the client's
+        :class:`~keysafe.events.ActivityEvent`) and no label; no header gives ``(None, None)``.
+        """
+        if not api_key:
+            return None, None
+        key = self._keys.get(api_key)
+        if key is not None:
+            return key.fingerprint, key.label
+        gone = self._deleted.get(api_key)
+        if gone is not None:
+            return gone
+        return key_fingerprint(api_key), None
 
     def list(self) -> list[SandboxKey]:
         return sorted(self._keys.values(), key=lambda k: k.create_time)
 
     def delete(self, api_key: str) -> bool:
         with self._lock:
-            return self._keys.pop(api_key, None) is not None
+            key = self._keys.pop(api_key, None)
+            if key is None:
+                return False
+            self._deleted[api_key] = (key.fingerprint, key.label)
+            return True
 
     def __len__(self) -> int:
         return len(self._keys)
@@ -232,6 +255,7 @@ class KeyStore:
             if api_key in self._keys:
                 raise ConfigurationError(f"{where}: apiKey is already registered.", "Use another key.")
             self._keys[api_key] = key
+            self._deleted.pop(api_key, None)
         return CreatedKey(api_key, shown, label, kt.value, account)
 
     # ------------------------------------------------------------ --keys files

@@ -65,6 +65,8 @@ class Request:
     body: bytes
     api_key: str | None
     client_ip: str
+    #: the raw X-MBX-TIME-UNIT header, if sent
+    time_unit: str | None = None
 
 
 @dataclass(slots=True)
