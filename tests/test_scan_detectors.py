@@ -6,6 +6,7 @@ import base64
 import hashlib
 import json
 import pickle
+import string
 from pathlib import Path
 
 import pytest
@@ -58,7 +59,7 @@ def test_digests_signatures_uuids_are_not_keys(text):
 
 
 @pytest.mark.parametrize("value", ["Your_API_Key_" + "x" * 51, "A" * 64, "0" * 64, ("aB3dE5" * 11)[:64],
-                                   ("abcDEF123" * 8)[:64], "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789AB"])
+                                   ("abcDEF123" * 8)[:64], string.ascii_uppercase + string.ascii_lowercase + string.digits + "AB"])
 def test_placeholders_are_not_keys(value):
     assert kinds(f'API_SECRET = "{value}"') == []
 

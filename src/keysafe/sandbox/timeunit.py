@@ -15,8 +15,7 @@ _UNITS = {"MICROSECOND": True, "microsecond": True, "MILLISECOND": False, "milli
 #: keys of JSON objects that hold an epoch time in ms
 TIME_FIELDS = frozenset({"serverTime", "time", "updateTime", "workingTime", "transactTime", "openTime",
                          "closeTime", "T"})
-#: positions of the times in a kline array: open time and close time
-KLINE_TIME_POSITIONS = (0, 6)
+#: klines are arrays: open time at position 0, close time at position 6
 KLINE_PATHS = frozenset({"/api/v3/klines", "/api/v3/uiKlines"})
 
 
@@ -36,9 +35,8 @@ def to_microseconds(data: Any, path: str) -> Any:
         out = []
         for row in data:
             row = list(row)
-            for i in KLINE_TIME_POSITIONS:
-                if i < len(row) and isinstance(row[i], int):
-                    row[i] *= 1000
+            row[0] *= 1000
+            row[6] = row[6] * 1000 + 999  # the close time is the last microsecond of the interval
             out.append(row)
         return out
     return _convert(data)
