@@ -129,12 +129,23 @@ def encode_params(params: Params | None) -> str:
             raise EncodingError(
                 f"Parameter '{dup}' is given twice (Binance answers -1101).", "Send each parameter once."
             )
+    append = parts.append
     for name, value in items:
         if value is None:
             continue
-        _check_name(name)
-        text = value if type(value) is str else format_value(name, value)
-        parts.append(f"{name}={text if _SAFE.match(text) else encode_component(text)}")
+        if name not in _CHECKED_NAMES:
+            _check_name(name)
+        kind = type(value)
+        if kind is str:
+            text = value
+        elif kind is int:
+            text = str(value)
+        else:
+            text = format_value(name, value)
+        # Fast path (C string methods) for the common plain values; the regex for the rest.
+        if not (text.isascii() and text.isalnum()) and not _SAFE.match(text):
+            text = encode_component(text)
+        append(name + "=" + text)
     return "&".join(parts)
 
 
