@@ -7,6 +7,7 @@ import json
 
 import httpx
 import pytest
+from helpers import random_key
 from sandbox_support import Caller, assert_error, now_ms
 
 from keysafe.credentials import Credential, key_fingerprint
@@ -82,13 +83,11 @@ def test_2015_deleted_and_unknown_keys_keep_the_fingerprint(sb):
     rec = last(sb, "/api/v3/account", "127.0.0.3")
     # the "use after deletion" detector matches the fingerprint or the label the key had
     assert outcome(rec) == (401, -2015, client_fingerprint(created), "gone")
-    stranger = sb.create_key(label="never-registered")  # a well-formed key the server does not know
-    sb.delete_key(stranger.api_key)
-    sb.exchange.keys._deleted.pop(stranger.api_key)
-    unknown = Caller.hmac(sb.url, stranger, local_address="127.0.0.3")
+    stranger = random_key()  # well-formed, never registered
+    unknown = Caller(sb.url, stranger, HmacSigner(random_key()), local_address="127.0.0.3")
     assert_error(unknown.signed("GET", "/api/v3/account"), -2015, NOT_WHITELISTED, 401)
-    assert outcome(last(sb, "/api/v3/account", "127.0.0.3")) == (401, -2015, key_fingerprint(stranger.api_key), None)
-    assert_no_key_in_records(sb, created.api_key, stranger.api_key)
+    assert outcome(last(sb, "/api/v3/account", "127.0.0.3")) == (401, -2015, key_fingerprint(stranger), None)
+    assert_no_key_in_records(sb, created.api_key, stranger)
 
 
 def test_recreated_key_is_no_longer_a_deleted_one(sb):
@@ -218,6 +217,16 @@ def test_time_unit_microsecond(sb, unit):
     assert c.signed("GET", "/api/v3/account", headers=h).json()["updateTime"] > 10**15
     agg = c.raw("GET", "/api/v3/aggTrades", "symbol=BTCUSDT&limit=1", headers=h, api_key=None).json()
     assert agg[0]["T"] > 10**15
+    # the wallet endpoints (/sapi) are not switched
+    assert c.signed("GET", "/sapi/v1/account/apiRestrictions", headers=h).json()["createTime"] < 10**13
+
+
+def test_openapi_documents_the_time_unit_header(sb):
+    doc = httpx.get(sb.url + "/openapi.json").json()
+    params = {p["name"]: p for p in doc["paths"]["/api/v3/time"]["get"]["parameters"]}
+    assert params["X-MBX-TIME-UNIT"]["in"] == "header"
+    assert set(params["X-MBX-TIME-UNIT"]["schema"]["enum"]) == {"MICROSECOND", "microsecond", "MILLISECOND",
+                                                                 "millisecond"}
 
 
 @pytest.mark.parametrize("unit", ["MILLISECOND", "millisecond"])

@@ -57,8 +57,8 @@ def run(t: Tour) -> None:
 
         t.step("The sandbox recorded what it saw, as a monitor would read it.")
         for rec in sb.records()[-4:]:
-            t.say(f"{rec.client_ip:<10} {rec.method:<4} {rec.path:<16} weight {rec.weight:<2} -> "
-                  f"{rec.status} {rec.error_code or ''}")
+            t.say(f"{rec.client_ip:<10} key {rec.key_label or '-':<5} {rec.method:<4} {rec.path:<16} "
+                  f"weight {rec.weight:<2} -> {rec.status} {rec.error_code or ''}")
         home.close()
         away.close()
     t.ok("sandbox stopped; point python-binance or ccxt at `keysafe sandbox serve` to test a real bot")

@@ -11,13 +11,13 @@ import math
 from typing import Protocol
 
 from keysafe.governor.model import (
-    EXTERNAL_MARGIN,
     HEADER_SET,
     AcquireRequest,
     AcquireResult,
     Claim,
     Counter,
     SettleItem,
+    expected_external,
 )
 
 
@@ -66,8 +66,10 @@ def acquire(ops: StateOps, req: AcquireRequest) -> AcquireResult:
             counter = ops.get_counter(key)
             counters.append((key, counter, (w + 3) * charge.window_ms))
             # expect as much unseen traffic (other programs on this IP) as in the last two windows
-            seen = max(ops.get_counter(charge.key(w - 1)).external, ops.get_counter(charge.key(w - 2)).external)
-            expected = min(math.ceil(seen * EXTERNAL_MARGIN), charge.limit // 2)
+            wms = charge.window_ms
+            p1, p2 = ops.get_counter(charge.key(w - 1)), ops.get_counter(charge.key(w - 2))
+            expected = expected_external(charge.limit, wms, [(p1.external, p1.seen, (w - 1) * wms),
+                                                             (p2.external, p2.seen, (w - 2) * wms)])
             limit = charge.limit - max(0, expected - counter.external)
             end = (w + 1) * charge.window_ms
             if counter.used + charge.cost > limit:
@@ -99,7 +101,8 @@ def acquire(ops: StateOps, req: AcquireRequest) -> AcquireResult:
         for _w in charge.windows:
             key, c, expires = counters[i]
             i += 1
-            updated = Counter(c.used + charge.cost, c.inflight + charge.cost, c.reserved + charge.cost, c.external)
+            updated = Counter(c.used + charge.cost, c.inflight + charge.cost, c.reserved + charge.cost, c.external,
+                              c.seen)
             ops.put_counter(key, updated, expires)
             marks.append(updated.reserved)
     if mine is not None:
@@ -112,8 +115,9 @@ def settle(ops: StateOps, items: list[SettleItem]) -> None:
         c = ops.get_counter(item.key)
         inflight = max(0, c.inflight - item.reserved)
         used = max(0, c.used - item.reserved + item.actual)
-        external = c.external
+        external, seen = c.external, c.seen
         if item.header is not None:
+            seen = max(seen, item.seen_ms)
             # Requests reserved after this one was were most likely not yet counted by the
             # server when it answered: add those still in flight to its figure.
             later = min(inflight, max(0, c.reserved - item.mark))
@@ -123,7 +127,7 @@ def settle(ops: StateOps, items: list[SettleItem]) -> None:
             elif server_view > used:
                 external += server_view - used
                 used = server_view
-        ops.put_counter(item.key, Counter(used, inflight, c.reserved, external), item.expires_ms)
+        ops.put_counter(item.key, Counter(used, inflight, c.reserved, external, seen), item.expires_ms)
 
 
 def freeze(ops: StateOps, key: str, until_ms: int) -> int:

@@ -304,7 +304,8 @@ class Governor:
             else:
                 landed = arrival // ch.window_ms == w
             header = header_values.get(mid) if landed else None
-            items.append(SettleItem(ch.key(w), ch.cost, actual, header, mode, mark, (w + 3) * ch.window_ms))
+            items.append(SettleItem(ch.key(w), ch.cost, actual, header, mode, mark, (w + 3) * ch.window_ms,
+                                    seen_ms=arrival_range[0] if arrival_range is not None else arrival))
         if items:
             self.storage.settle(items, reservation.sent_ms)
 

@@ -9,11 +9,16 @@ claim (its place in the queue) and a time to come back.
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 from typing import Protocol
 
 #: The unseen traffic of the previous window is expected again with this margin.
 EXTERNAL_MARGIN = 1.25
+#: A window's unseen traffic is only observed up to the last response a caller got in it
+#: (callers stop sending once their share is used); the count is extrapolated to the whole
+#: window, from at least this fraction of it.
+MIN_OBSERVED = 0.25
 
 #: How the X-MBX usage header corrects the local count: "max" never lowers it (weight),
 #: "set" follows the server both ways (order counts drop when orders fill).
@@ -69,6 +74,7 @@ class SettleItem:
     header_mode: str = HEADER_MAX
     mark: int = 0  # the window's reserved total right after this request was reserved
     expires_ms: int = 0
+    seen_ms: int = 0  # server time (at the earliest) at which the header's figure was counted
 
 
 @dataclass(slots=True)
@@ -98,6 +104,19 @@ class Counter:
     inflight: int = 0  # reserved and not yet settled
     reserved: int = 0  # total ever reserved (a sequence: tells who was sent after whom)
     external: int = 0  # weight the server counted that no caller of this storage reserved (other programs)
+    seen: int = 0  # server time of the last header observation in this window (0: none)
+
+
+def expected_external(limit: int, window_ms: int, previous: list[tuple[int, int, int]]) -> int:
+    """The unseen traffic to keep room for in a window, from the ``(external, seen_ms, start_ms)``
+    of the windows before it: the largest, extrapolated from the observed part of its window
+    to the whole of it, plus :data:`EXTERNAL_MARGIN`; at most half the limit."""
+    est = 0.0
+    for external, seen, start in previous:
+        if external > 0:
+            frac = min(1.0, max(MIN_OBSERVED, (seen - start) / window_ms))
+            est = max(est, external / frac)
+    return min(math.ceil(est * EXTERNAL_MARGIN - 1e-9), limit // 2)
 
 
 class Storage(Protocol):

@@ -17,7 +17,7 @@ from dataclasses import replace
 
 import redis
 
-from keysafe.governor.model import EXTERNAL_MARGIN, AcquireRequest, AcquireResult, Charge, Counter, SettleItem
+from keysafe.governor.model import EXTERNAL_MARGIN, MIN_OBSERVED, AcquireRequest, AcquireResult, Charge, Counter, SettleItem
 from keysafe.governor.storage_memory import MemoryStorage
 
 log = logging.getLogger("keysafe.governor")
@@ -60,9 +60,18 @@ for _, ch in ipairs(req.charges) do
   for _, w in ipairs(ch[4]) do
     local v = redis.call('HMGET', P .. 'c:' .. w[1], 'u', 'x')
     local used, ext = tonumber(v[1] or '0'), tonumber(v[2] or '0')
-    local prev_ext = math.max(tonumber(redis.call('HGET', P .. 'c:' .. w[4], 'x') or '0'),
-                              tonumber(redis.call('HGET', P .. 'c:' .. w[6], 'x') or '0'))
-    local lim = limit - math.max(0, math.min(math.ceil(prev_ext * req.margin), math.floor(limit / 2)) - ext)
+    -- unseen traffic of the two windows before, extrapolated from the part of each that was observed
+    local est = 0
+    for j, pk in ipairs({w[4], w[6]}) do
+      local pv = redis.call('HMGET', P .. 'c:' .. pk, 'x', 's')
+      local px, ps = tonumber(pv[1] or '0'), tonumber(pv[2] or '0')
+      if px > 0 then
+        local frac = math.min(1.0, math.max(req.min_observed, (ps - (w[5] - j * wms)) / wms))
+        est = math.max(est, px / frac)
+      end
+    end
+    local expected = math.min(math.ceil(est * req.margin - 1e-9), math.floor(limit / 2))
+    local lim = limit - math.max(0, expected - ext)
     local need = used + (ahead[base] or 0) + cost
     if used + cost > lim then
       queued_only = false
@@ -118,6 +127,7 @@ for _, it in ipairs(items) do
   inflight = math.max(0, inflight - it[2])
   used = math.max(0, used - it[2] + it[3])
   if it[4] >= 0 then
+    redis.call('HSET', key, 's', string.format('%d', math.max(tonumber(redis.call('HGET', key, 's') or '0'), it[8])))
     local later = math.min(inflight, math.max(0, reserved - it[6]))
     local view = it[4] + later
     if it[5] == 'set' then
@@ -276,7 +286,8 @@ class RedisStorage:
         payload = {
             "prefix": self.prefix, "now": req.now_ms, "freeze": list(req.freeze_keys), "scope": req.claim_scope,
             "id": req.claim_id, "lane": req.lane, "since": req.since_ms, "aging": max(1, req.aging_ms),
-            "poll": req.poll_ms, "ttl": req.claim_ttl_ms, "margin": EXTERNAL_MARGIN, "claim": claim, "charges": charges,
+            "poll": req.poll_ms, "ttl": req.claim_ttl_ms, "margin": EXTERNAL_MARGIN,
+            "min_observed": MIN_OBSERVED, "claim": claim, "charges": charges,
         }
         out = self._acquire(args=[json.dumps(payload, separators=(",", ":"))])
         if int(out[0]) == 1:
@@ -287,7 +298,7 @@ class RedisStorage:
         local = self._active(now_ms)
         if local is None:
             rows = [[it.key, it.reserved, it.actual, -1 if it.header is None else it.header, it.header_mode,
-                     it.mark, max(1000, it.expires_ms - now_ms + 1000)] for it in items]
+                     it.mark, max(1000, it.expires_ms - now_ms + 1000), it.seen_ms] for it in items]
             try:
                 self._settle(args=[json.dumps(rows, separators=(",", ":")), self.prefix])
                 return
@@ -333,7 +344,7 @@ class RedisStorage:
         try:
             pipe = self._redis.pipeline(transaction=False)
             for k in keys:
-                pipe.hmget(self.prefix + "c:" + k, "u", "f", "r", "x")
+                pipe.hmget(self.prefix + "c:" + k, "u", "f", "r", "x", "s")
             for k, v in zip(keys, pipe.execute(), strict=True):
                 out[k] = Counter(*(int(x or 0) for x in v))
         except _REDIS_ERRORS:

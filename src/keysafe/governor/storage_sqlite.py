@@ -16,8 +16,8 @@ from keysafe.governor import _algorithm
 from keysafe.governor.model import AcquireRequest, AcquireResult, Claim, Counter, SettleItem
 
 _SCHEMA = """
-CREATE TABLE IF NOT EXISTS counters_v2 (k TEXT PRIMARY KEY, used INTEGER, inflight INTEGER, reserved INTEGER,
-                                     external INTEGER, expires INTEGER);
+CREATE TABLE IF NOT EXISTS counters_v3 (k TEXT PRIMARY KEY, used INTEGER, inflight INTEGER, reserved INTEGER,
+                                     external INTEGER, seen INTEGER, expires INTEGER);
 CREATE TABLE IF NOT EXISTS freezes (k TEXT PRIMARY KEY, until INTEGER);
 CREATE TABLE IF NOT EXISTS claims (scope TEXT, id TEXT, data TEXT, PRIMARY KEY (scope, id));
 """
@@ -28,13 +28,13 @@ class _Ops:
         self.db = db
 
     def get_counter(self, key: str) -> Counter:
-        row = self.db.execute("SELECT used, inflight, reserved, external FROM counters_v2 WHERE k=?", (key,)).fetchone()
+        row = self.db.execute("SELECT used, inflight, reserved, external, seen FROM counters_v3 WHERE k=?", (key,)).fetchone()
         return Counter(*row) if row else Counter()
 
     def put_counter(self, key: str, counter: Counter, expires_ms: int) -> None:
         self.db.execute(
-            "INSERT OR REPLACE INTO counters_v2 VALUES (?,?,?,?,?,?)",
-            (key, counter.used, counter.inflight, counter.reserved, counter.external, expires_ms),
+            "INSERT OR REPLACE INTO counters_v3 VALUES (?,?,?,?,?,?,?)",
+            (key, counter.used, counter.inflight, counter.reserved, counter.external, counter.seen, expires_ms),
         )
 
     def get_freeze(self, key: str) -> int:
@@ -92,7 +92,7 @@ class SQLiteStorage:
         self._count += 1
         if self._count % 1024 == 0:
             with self._lock:
-                self._db.execute("DELETE FROM counters_v2 WHERE expires <= ?", (request.now_ms,))
+                self._db.execute("DELETE FROM counters_v3 WHERE expires <= ?", (request.now_ms,))
         return self._transaction(_algorithm.acquire, request)
 
     def settle(self, items: list[SettleItem], now_ms: int) -> None:
@@ -115,7 +115,7 @@ class SQLiteStorage:
 
     def reset(self) -> None:
         with self._lock:
-            self._db.executescript("DELETE FROM counters_v2; DELETE FROM freezes; DELETE FROM claims;")
+            self._db.executescript("DELETE FROM counters_v3; DELETE FROM freezes; DELETE FROM claims;")
 
     def close(self) -> None:
         with self._lock:

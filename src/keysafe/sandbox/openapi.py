@@ -10,6 +10,7 @@ from typing import Any
 
 from keysafe.sandbox.handlers import HANDLERS
 from keysafe.sandbox.pipeline import CLIENT_ID_RANGE, DECIMAL_RANGE, INT_RANGE
+from keysafe.sandbox.timeunit import UNITS
 from keysafe.spec import ENDPOINTS, Param
 
 _ERROR = {"$ref": "#/components/schemas/Error"}
@@ -52,6 +53,10 @@ def openapi() -> dict[str, Any]:
             params.append({"name": "signature", "in": "query", "required": True, "schema": {"type": "string"},
                            "description": "HMAC hex or Ed25519/RSA base64 over the raw query + body; last."})
             op["security"] = [{"apiKey": []}]
+        if not ep.is_sapi:
+            params.append({"name": "X-MBX-TIME-UNIT", "in": "header", "required": False,
+                           "schema": {"type": "string", "enum": sorted(UNITS)},
+                           "description": "Time fields of the answer in MICROSECOND or MILLISECOND (default)."})
         op["parameters"] = params
         paths.setdefault(ep.path, {})[ep.method.lower()] = op
     return {

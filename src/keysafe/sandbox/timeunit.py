@@ -1,8 +1,8 @@
 """``X-MBX-TIME-UNIT``: JSON time fields in milliseconds (the default) or microseconds.
 
 Binance accepts ``MICROSECOND``, ``microsecond``, ``MILLISECOND`` and ``millisecond``; any
-other value is ``-1194``. The header applies to the Spot API (``/api/v3``); the wallet
-endpoints under ``/sapi`` keep milliseconds, as on Binance.
+other value is ``-1194``. Binance documents the header for the Spot API (``/api/v3``); the
+sandbox ignores it on the wallet endpoints under ``/sapi``, whose times stay in milliseconds.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from typing import Any
 
 from keysafe.sandbox.pipeline import err
 
-_UNITS = {"MICROSECOND": True, "microsecond": True, "MILLISECOND": False, "millisecond": False}
+UNITS = {"MICROSECOND": True, "microsecond": True, "MILLISECOND": False, "millisecond": False}
 #: keys of JSON objects that hold an epoch time in ms
 TIME_FIELDS = frozenset({"serverTime", "time", "updateTime", "workingTime", "transactTime", "openTime",
                          "closeTime", "T"})
@@ -23,7 +23,7 @@ def wants_microseconds(header: str | None) -> bool:
     """True for MICROSECOND, False for MILLISECOND or no header; -1194 for anything else."""
     if header is None:
         return False
-    micros = _UNITS.get(header)
+    micros = UNITS.get(header)
     if micros is None:
         raise err(-1194)
     return micros

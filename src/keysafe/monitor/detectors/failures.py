@@ -8,8 +8,7 @@ from keysafe.monitor.alerts import ALL_ACTIONS, INSPECT_OTHERS, REVOKE, Alert
 from keysafe.monitor.detectors.base import FAILED_SQL, ScanContext, count_by, floor_to, runs, top
 from keysafe.monitor.store import NO_KEY
 
-#: Who a call is charged to: its key, or for calls a server could not tie to a key (an unknown key,
-#: or a known key from an IP off its whitelist, as the sandbox records them) the source IP.
+#: Who a call is charged to: its key, or for calls that name no key at all the source IP.
 WHO = f"(CASE WHEN key = '{NO_KEY}' THEN 'ip:' || COALESCE(client_ip, host, '?') ELSE key END)"
 
 
