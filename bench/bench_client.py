@@ -159,6 +159,12 @@ def overhead(sb, key):
         "python-binance": lambda: pb.get_open_orders(symbol=SYMBOL),
         "ccxt (rate limiter off)": lambda: cx.private_get_openorders({"symbol": SYMBOL}),
     }
+    # Each keysafe client spends ~1,500 of its IP's 6,000 weight per minute here; early in a minute
+    # the governor's pacing (10% + the elapsed fraction) would make it wait, which is the budget
+    # at work, not per-request overhead: start at least 20% into the server's minute.
+    into = sb.exchange.server_ms() % 60_000
+    if into < 12_000:
+        time.sleep((12_000 - into) / 1000)
     times: dict[str, list[float]] = {k: [] for k in contenders}
     for fn in contenders.values():  # warm up: connections, clock sync, exchangeInfo
         for _ in range(5):
@@ -201,9 +207,11 @@ def acquire_costs():
     time.sleep(0.5)
     out = {}
     try:
-        for name, uri in (("memory", "memory://bench-acquire"), ("SQLite", f"sqlite:///{tmp}/gov.sqlite3"),
-                          ("Redis (loopback)", f"redis://127.0.0.1:{port}/0")):
-            g = Governor(uri, limits)
+        for name, uri, lease in (("memory", "memory://bench-acquire", True),
+                                 ("SQLite", f"sqlite:///{tmp}/gov.sqlite3", True),
+                                 ("SQLite, lease=False", f"sqlite:///{tmp}/gov2.sqlite3", False),
+                                 ("Redis (loopback)", f"redis://127.0.0.1:{port}/0", True)):
+            g = Governor(uri, limits, lease=lease)
             samples = []
             for i in range(3000):
                 now = int(time.time() * 1000)
@@ -269,8 +277,9 @@ def main() -> None:
     ks_best = lat["keysafe Client (memory governor)"]
     ks_sql = lat["keysafe Client (SQLite governor, default)"]
     peers = min(lat["python-binance"], lat["ccxt (rate limiter off)"])
-    ok_b = ks_best <= 1.15 * base and max(ks_best, ks_sql) < peers
-    print(f"\nGoal: within 1.15x of raw httpx and faster than both peers -> **{'met' if ok_b else 'NOT met'}** "
+    ok_b = max(ks_best, ks_sql) <= 1.15 * base and max(ks_best, ks_sql) < peers
+    print(f"\nGoal: within 1.15x of raw httpx and faster than both peers, with either governor -> "
+          f"**{'met' if ok_b else 'NOT met'}** "
           f"(memory {ks_best / base:.2f}x, SQLite {ks_sql / base:.2f}x). The time includes the sandbox's own "
           "handling of the request on the same machine.\n")
     print("### (c) Governor acquire cost (try_acquire, 2,800 samples)\n")
@@ -278,10 +287,14 @@ def main() -> None:
     print("|---|---|---|---|")
     goals = {"memory": ("p50 < 50 us", costs["memory"][0] < 50),
              "SQLite": ("p50 < 300 us", costs["SQLite"][0] < 300),
+             "SQLite, lease=False": ("p50 < 300 us", costs["SQLite, lease=False"][0] < 300),
              "Redis (loopback)": ("p99 < 1 ms", costs["Redis (loopback)"][1] < 1000)}
     for name, (p50, p99) in costs.items():
         text, ok = goals[name]
         print(f"| {name} | {p50:.0f} | {p99:.0f} | {text}: {'met' if ok else 'NOT met'} |")
+    print("\nSQLite (the default) spends small local leases of the shared budget (2% of a limit, 20 ms, "
+          "one transaction each) for requests that count no orders; `lease=False` is one transaction per "
+          "request, as orders always are.")
     print(f"\nLoad average at start: {load:.1f} on {os.cpu_count()} cores (other work was running on the machine).")
 
 

@@ -242,3 +242,24 @@ def test_async_client_shares_the_pipeline(sb, key):
     results, order, t = asyncio.run(main())
     assert all(r.status == 200 for r in results) and order.data["status"] == "NEW" and t > 0
     assert not [r for r in mine(sb, key) if r.status == 429]  # 150 weight > 100: the governor spread it
+
+
+def test_a_request_held_up_past_its_windows_is_reserved_again():
+    """A process paused between reserving and sending (CPU load) must not send on a stale charge."""
+    from keysafe.client.pipeline import Pipeline
+    from keysafe.clock import Sample, ServerClock
+    from keysafe.governor import Governor
+    from keysafe.spec import RateLimit, RateLimitType
+
+    now = [1_700_000_000.100]  # seconds; 100 ms into a 1 s window
+    clock = ServerClock(time_source=lambda: now[0])
+    clock.update([Sample(now[0] * 1000, now[0] * 1000 + 1, now[0] * 1000 + 2)])
+    gov = Governor("memory://held-up", [RateLimit(RateLimitType.REQUEST_WEIGHT, "MINUTE", 1, 100, window_ms=1000)])
+    pipe = Pipeline(credential=None, base_url="http://127.0.0.1:9", governor=gov, clock=clock)
+    prep = pipe.prepare("GET", "/api/v3/depth", {"symbol": "BTCUSDT", "limit": 100})
+    reservation = pipe.reserve(prep)
+    assert not pipe.stale(reservation, pipe.build(prep))  # sent at once: fine
+    assert pipe.usage().used_weight == 5
+    now[0] += 1.0  # paused for a second: the request would land in the next window
+    assert pipe.stale(reservation, pipe.build(prep))
+    assert gov.usage(now_ms=1_700_000_000_100).used_weight == 0  # given back; the caller reserves again

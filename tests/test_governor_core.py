@@ -280,3 +280,92 @@ def test_redis_lost_falls_back_to_a_local_share_and_recovers(tmp_path):
     assert g.storage.counters([]) == {} and not g.storage.in_fallback
     g.close()
     server.kill()
+
+
+# ---------------------------------------------------------------- local leases (SQLite)
+
+BIG = (  # Binance-sized budgets: a 2% slice holds several requests, so leases are used
+    RateLimit(RateLimitType.REQUEST_WEIGHT, "MINUTE", 1, 1000, window_ms=W),
+    RateLimit(RateLimitType.RAW_REQUESTS, "MINUTE", 5, 100_000, window_ms=5 * W),
+)
+
+
+def test_a_lease_is_shared_budget_and_what_it_did_not_use_goes_back(tmp_path):
+    uri = f"sqlite:///{tmp_path / 'gov.sqlite3'}"
+    a = Governor(uri, BIG, guard_ms=0, burst=1.0)
+    b = Governor(uri, BIG, guard_ms=0, burst=1.0)  # another process on the same file
+    r = take(a, 2, T0 + 100)
+    assert isinstance(r, Reservation) and r.lease is not None
+    assert b.usage(now_ms=T0 + 101).used_weight == 20  # the whole slice is taken from the shared budget
+    for i in range(3):  # spent from the lease without touching the file
+        r2 = take(a, 2, T0 + 102 + i)
+        assert isinstance(r2, Reservation) and r2.lease is r.lease
+        a.settle(r2, headers={}, arrival_ms=T0 + 103 + i)
+    a.settle(r, headers={"X-MBX-USED-WEIGHT-1M": "8"}, arrival_ms=T0 + 110)
+    assert b.usage(now_ms=T0 + 111).used_weight == 20
+    a.flush(T0 + 200)  # the lease has ended: what was used replaces the slice
+    assert b.usage(now_ms=T0 + 201).used_weight == 8
+    a.close()
+    b.close()
+
+
+def test_a_freeze_set_elsewhere_stops_leased_requests_at_once(tmp_path):
+    uri = f"sqlite:///{tmp_path / 'gov.sqlite3'}"
+    a = Governor(uri, BIG, guard_ms=0, burst=1.0)
+    b = Governor(uri, BIG, guard_ms=0, burst=1.0)
+    assert isinstance(take(a, 2, T0 + 100), Reservation)
+    b.freeze(until_ms=T0 + 500)
+    w = take(a, 2, T0 + 101)
+    assert isinstance(w, Wait) and w.frozen and w.until_ms == T0 + 500
+    a.close()
+    b.close()
+
+
+def test_a_lease_never_crosses_a_window_boundary(tmp_path):
+    g = Governor(f"sqlite:///{tmp_path / 'gov.sqlite3'}", BIG, guard_ms=10, burst=1.0)
+    r = take(g, 2, T0 + W - 25)  # the request fits this window; a lease's span would reach the next
+    assert isinstance(r, Reservation) and r.lease is None
+    assert g.usage(now_ms=T0 + W - 20).used_weight == 2  # reserved alone, as before leases
+    assert g.usage(now_ms=T0 + W + 1).used_weight == 0
+    g.close()
+
+
+def _hammer_settled(uri: str, seconds: float, queue) -> None:
+    g = Governor(uri, BIG, guard_ms=0, burst=1.0)
+    counts: dict[int, int] = {}
+    leased = 0
+    stop = time.time() + seconds
+    claim = uuid.uuid4().hex  # one place in the queue per request, kept while it waits (as the client does)
+    while time.time() < stop:
+        now = int(time.time() * 1000)
+        got = g.try_acquire(weight=2, now_ms=now, claim_id=claim)
+        if isinstance(got, Reservation):
+            claim = uuid.uuid4().hex
+            counts[now // 200] = counts.get(now // 200, 0) + 2
+            leased += got.lease is not None
+            g.settle(got, headers={}, arrival_ms=now)
+        else:
+            time.sleep(max(0, got.until_ms - now) / 1000)
+    g.close()
+    queue.put((counts, leased))
+
+
+def test_processes_spending_leases_never_overrun_a_window(tmp_path):
+    uri = f"sqlite:///{tmp_path / 'gov.sqlite3'}"
+    Governor(uri, BIG).close()
+    ctx = mp.get_context("spawn")
+    q = ctx.Queue()
+    procs = [ctx.Process(target=_hammer_settled, args=(uri, 2.5, q)) for _ in range(4)]
+    for p in procs:
+        p.start()
+    results = [q.get(timeout=60) for _ in procs]
+    for p in procs:
+        p.join(10)
+    per_window: dict[int, int] = {}
+    for counts, _leased in results:
+        for slot, n in counts.items():
+            per_window[slot // 5] = per_window.get(slot // 5, 0) + n
+    assert max(per_window.values()) <= 1000
+    assert sum(leased for _c, leased in results) > 100  # the leases were used
+    full = sorted(per_window)[1:-1]  # the first and last windows are partial
+    assert full and min(per_window[w] for w in full) >= 900, per_window  # and the budget still fills

@@ -63,6 +63,8 @@ class AsyncClient(ClientBase):
                 await asyncio.sleep(got)
                 continue
             out = pipe.build(prep)
+            if pipe.stale(got, out):  # held up (CPU load) past the windows it was charged to
+                continue
             try:
                 r = await self._http.request(out.method, out.url, headers=out.headers, content=out.content)
             except httpx.HTTPError as exc:

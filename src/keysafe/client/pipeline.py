@@ -141,6 +141,7 @@ class Pipeline:
         self.account = account or (credential.fingerprint if credential else None)
         self.permissions = None if permissions is None else frozenset(Permission(p) for p in permissions)
         self._rtts: deque[float] = deque(maxlen=32)
+        self._late = 0.0
         self.last_headers: Mapping[str, str] = {}
         self._ids = itertools.count()
         self._id_prefix = f"{os.getpid():x}-{uuid.uuid4().hex[:8]}-"
@@ -180,9 +181,7 @@ class Pipeline:
     def _spread(self) -> tuple[float, float]:
         """How early/late (ms) a request may land relative to the clock's estimate of now."""
         early = self.clock.uncertainty_ms if self.clock.synced else 1000.0
-        rtts = sorted(self._rtts)
-        late = rtts[int(len(rtts) * 0.9)] if rtts else 0.0
-        return early, late + early
+        return early, self._late + early
 
     def reserve(self, prep: Prepared) -> Reservation | float:
         """Reserve the request's budget; or the seconds to wait; raises when on_limit='raise'."""
@@ -233,6 +232,25 @@ class Pipeline:
         prep.attempts += 1
         return Outgoing(prep.method, url, headers, content, self.clock.local_ms(), now_server)
 
+    def stale(self, reservation: Reservation, out: Outgoing) -> bool:
+        """True (and the reservation given back) when the request is about to leave so long after it
+        was reserved (a busy CPU, a paused process) that it may land outside the windows it was
+        charged to; the caller then reserves again."""
+        now = out.sent_server_ms
+        guard = self.governor.guard_ms
+        if now - reservation.sent_ms <= guard / 2:
+            return False  # the guard band covers it
+        early, late = self._spread()
+        lease = reservation.lease
+        if lease is not None:
+            moved = now - early - guard < lease.lo or now + late + guard > lease.hi
+        else:
+            moved = any((now - early) // ch.window_ms < ch.windows[0] or (now + late) // ch.window_ms > ch.windows[-1]
+                        for ch in reservation.charges)
+        if moved:
+            self.governor.settle(reservation, actual_weight=0, orders_counted=False)
+        return moved
+
     # ------------------------------------------------------------ 4. receive
 
     def receive(
@@ -246,7 +264,10 @@ class Pipeline:
     ) -> Response | Resync | RetryAfterFreeze:
         received = self.clock.local_ms()
         latency = max(0.0, received - out.sent_local_ms)
-        self._rtts.append(latency)
+        rtts = self._rtts
+        rtts.append(latency)
+        if latency > self._late or len(rtts) % 8 == 0:  # the 90th percentile of recent round trips
+            self._late = sorted(rtts)[int(len(rtts) * 0.9)]
         early = self.clock.uncertainty_ms + self.governor.guard_ms
         arrival = (int(out.sent_server_ms - early), int(out.sent_server_ms + latency + early))
         succeeded = 200 <= status < 300

@@ -67,6 +67,8 @@ class Client(ClientBase):
                 time.sleep(got)
                 continue
             out = pipe.build(prep)
+            if pipe.stale(got, out):  # held up (CPU load) past the windows it was charged to
+                continue
             try:
                 r = self._http.request(out.method, out.url, headers=out.headers, content=out.content)
             except httpx.HTTPError as exc:

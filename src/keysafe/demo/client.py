@@ -9,7 +9,8 @@ from keysafe import Client, Credential, EnvironmentMismatchError, ScopeError
 from keysafe.demo import Chapter, Tour
 from keysafe.sandbox import run_sandbox
 
-SCALE = 60  # 6000 weight per minute becomes 100 per second: a minute's story in seconds
+SCALE = 120  # 6000 weight per minute becomes 50 per half second: a minute's story in moments
+WINDOW_MS = 500
 
 
 def _bar(used: int, limit: int, width: int = 40) -> str:
@@ -24,30 +25,36 @@ def run(t: Tour) -> None:
         cred = Credential.from_secret(key.api_key, key.secret_key, environment="sandbox", label="grid-bot")
         governor = f"sqlite:///{t.workdir / 'governor.sqlite3'}"
 
-        t.step("Three bot threads poll the order book as fast as they can, under one shared governor.")
-        t.say(f"The sandbox runs at scale {SCALE}: a 1-second window of 100 weight stands for Binance's 6000/minute.")
+        t.step("Three bot threads poll the price as fast as they can, under one shared governor.")
+        t.say(f"The sandbox runs at scale {SCALE}: a half-second window of 50 weight stands for Binance's "
+              "6000/minute.")
         with Client(cred, base_url=sb.url, governor=governor, bot="demo") as c:
             c.ping()
-            limit = c.usage.weight_limit or 100
+            limit = c.usage.weight_limit or 50
             stop = threading.Event()
 
             def bot() -> None:
                 while not stop.is_set():
-                    c.depth("BTCUSDT", limit=100)  # weight 5
+                    c.ticker_price("BTCUSDT")  # weight 2
+
+            def server_used(window: int) -> int:  # the sandbox's own count, not the client's
+                return sum(r.weight for r in sb.records() if r.time // WINDOW_MS == window)
 
             threads = [threading.Thread(target=bot, daemon=True) for _ in range(3)]
             for th in threads:
                 th.start()
-            # sample the server's own count a little before each window closes
-            time.sleep(max(0.0, (1000 - sb.exchange.server_ms() % 1000 - 100) / 1000))
-            for _ in range(5):
-                window = sb.exchange.server_ms() // 1000
-                used = sum(r.weight for r in sb.records() if r.time // 1000 == window)
-                t.show(f"window {window % 1000:03d} at 90%", f"{_bar(used, limit)} {used:3d}/{limit}")
-                time.sleep(0.2)
-                window_used = sum(r.weight for r in sb.records() if r.time // 1000 == window)
-                t.show("            closed", f"{_bar(window_used, limit)} {window_used:3d}/{limit}")
-                time.sleep(max(0.0, (1000 - sb.exchange.server_ms() % 1000 - 100) / 1000))
+            # follow two windows as they fill, sampling the server's count every fifth of a window
+            time.sleep((WINDOW_MS - sb.exchange.server_ms() % WINDOW_MS) / 1000)
+            for _ in range(2):
+                window = sb.exchange.server_ms() // WINDOW_MS
+                for fifth in range(1, 5):
+                    time.sleep(max(0.0, (window * WINDOW_MS + fifth * WINDOW_MS // 5 - sb.exchange.server_ms())
+                                   / 1000))
+                    used = server_used(window)
+                    t.show(f"window {window % 1000:03d} at {fifth * 20}%", f"{_bar(used, limit)} {used:3d}/{limit}")
+                time.sleep(max(0.0, ((window + 1) * WINDOW_MS + 5 - sb.exchange.server_ms()) / 1000))
+                used = server_used(window)
+                t.show(f"window {window % 1000:03d} closed", f"{_bar(used, limit)} {used:3d}/{limit}")
             stop.set()
             for th in threads:
                 th.join()

@@ -39,6 +39,15 @@ class StateOps(Protocol):
 
 def acquire(ops: StateOps, req: AcquireRequest) -> AcquireResult:
     now = req.now_ms
+    prefetch = getattr(ops, "prefetch", None)
+    if prefetch is not None:  # one round trip for every counter this step reads
+        keys = [it.key for it in req.settle_first]
+        for charge in req.charges:
+            for w in charge.windows:
+                keys += (charge.key(w), charge.key(w - 1), charge.key(w - 2))
+        prefetch(keys)
+    if req.settle_first:
+        settle(ops, req.settle_first)
     frozen = max((ops.get_freeze(k) for k in req.freeze_keys), default=0)
     if frozen > now:
         return AcquireResult(False, frozen, frozen=True)
@@ -110,24 +119,36 @@ def acquire(ops: StateOps, req: AcquireRequest) -> AcquireResult:
     return AcquireResult(True, marks=tuple(marks))
 
 
-def settle(ops: StateOps, items: list[SettleItem]) -> None:
+def settle(ops: StateOps, items: list[SettleItem] | tuple[SettleItem, ...]) -> None:
+    # Every item of a batch was answered before the batch is applied: take them all out of
+    # the in-flight count first, so that none of them is mistaken for a request the server
+    # had not counted yet when it answered another one (which would invent unseen traffic).
+    state: dict[str, list] = {}
     for item in items:
-        c = ops.get_counter(item.key)
-        inflight = max(0, c.inflight - item.reserved)
-        used = max(0, c.used - item.reserved + item.actual)
-        external, seen = c.external, c.seen
-        if item.header is not None:
-            seen = max(seen, item.seen_ms)
-            # Requests reserved after this one was were most likely not yet counted by the
-            # server when it answered: add those still in flight to its figure.
-            later = min(inflight, max(0, c.reserved - item.mark))
-            server_view = item.header + later
-            if item.header_mode == HEADER_SET:
-                used = server_view
-            elif server_view > used:
-                external += server_view - used
-                used = server_view
-        ops.put_counter(item.key, Counter(used, inflight, c.reserved, external, seen), item.expires_ms)
+        st = state.get(item.key)
+        if st is None:
+            c = ops.get_counter(item.key)
+            st = state[item.key] = [c, c.used, c.inflight, c.external, c.seen, item.expires_ms]
+        st[1] = max(0, st[1] - item.reserved + item.actual)
+        st[2] = max(0, st[2] - item.reserved)
+        st[5] = max(st[5], item.expires_ms)
+    for item in items:
+        if item.header is None:
+            continue
+        st = state[item.key]
+        c, used, inflight = st[0], st[1], st[2]
+        st[4] = max(st[4], item.seen_ms)
+        # Requests reserved after this one was were most likely not yet counted by the
+        # server when it answered: add those still in flight to its figure.
+        later = min(inflight, max(0, c.reserved - item.mark))
+        server_view = item.header + later
+        if item.header_mode == HEADER_SET:
+            st[1] = server_view
+        elif server_view > used:
+            st[3] += server_view - used
+            st[1] = server_view
+    for key, (c, used, inflight, external, seen, expires) in state.items():
+        ops.put_counter(key, Counter(used, inflight, c.reserved, external, seen), expires)
 
 
 def freeze(ops: StateOps, key: str, until_ms: int) -> int:

@@ -13,10 +13,11 @@ latency, the guard band) is charged to both windows, so neither can overflow.
 
 from __future__ import annotations
 
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from keysafe.errors import ConfigurationError, KeysafeError
 from keysafe.governor.model import (
@@ -28,6 +29,7 @@ from keysafe.governor.model import (
     SettleItem,
     Storage,
 )
+from keysafe.governor.lease import LeaseBook
 from keysafe.governor.uri import storage_from_uri
 from keysafe.governor.usage import LimitUsage, Usage
 from keysafe.spec.endpoints import Lane
@@ -37,6 +39,9 @@ DEFAULT_GUARD_MS = 10.0
 #: Weight pacing: at a fraction f of a window, at most f + DEFAULT_BURST of the limit is used,
 #: so a program on the same IP that keysafe does not manage still finds room late in a window.
 DEFAULT_BURST = 0.1
+#: A settlement handed to the next acquire is written by itself after this long (seconds)
+#: when no acquire comes (an idle caller), so the others see the corrected counts.
+SETTLE_FLUSH_S = 0.005
 
 
 class BudgetExhaustedError(KeysafeError):
@@ -57,6 +62,7 @@ class Reservation:
     sent_ms: int  # server time when it was granted
     weight: int
     orders: int
+    lease: object | None = None  # the local lease it was spent from (keysafe.governor.lease)
 
     @property
     def items(self) -> list[tuple[Charge, int, int]]:
@@ -100,6 +106,7 @@ class Governor:
         guard_ms: float = DEFAULT_GUARD_MS,
         burst: float = DEFAULT_BURST,
         on_notice: Callable[[str], None] | None = None,
+        lease: bool = True,
     ) -> None:
         self.notices: list[str] = []
         self._on_notice = on_notice
@@ -113,6 +120,16 @@ class Governor:
                                      "Use 0.1 (the default pacing) or 1.0 to let a window be used at once.")
         self.burst = float(burst)
         self._limits: tuple[RateLimit, ...] = ()
+        # settlements waiting for the next acquire's transaction (storages with settle_in_acquire)
+        self._defer_settle = bool(getattr(self.storage, "settle_in_acquire", False))
+        self._pending: list[SettleItem] = []
+        self._pending_now = 0
+        self._pending_cv = threading.Condition(threading.Lock())
+        self._flusher: threading.Thread | None = None
+        self._closed = False
+        # local leases (keysafe.governor.lease) for storages shared by processes; lease=False: every
+        # request goes to the shared storage
+        self._leases = LeaseBook(self) if lease and getattr(self.storage, "local_lease", False) else None
         self.set_limits(limits)
 
     def _notice(self, message: str) -> None:
@@ -141,6 +158,12 @@ class Governor:
              lim.header.lower() if lim.header else None)
             for lim in limits
         )
+        self._header_index = {}
+        for lim, _type, _wms, mid, header in self._plan:
+            if header is not None:
+                self._header_index[header] = mid
+                self._header_index[lim.header] = mid
+        self._kinds: dict[str, tuple[RateLimitType, str]] = {}
         weight = [lim for lim in limits if lim.type is RateLimitType.REQUEST_WEIGHT]
         self.window_ms = int(min((w.window_seconds for w in weight), default=60) * 1000)
 
@@ -192,6 +215,11 @@ class Governor:
         late_ms: float = 0.0,
     ) -> Reservation | Wait:
         """Reserve now or say when to come back. Never blocks beyond the storage's own operation."""
+        leases = self._leases if not orders else None
+        if leases is not None:
+            got = leases.take(ip, weight, now_ms, early_ms, late_ms)
+            if got is not None:
+                return got
         charges = self.charges(ip=ip, account=account, weight=weight, orders=orders, now_ms=now_ms,
                                early_ms=early_ms, late_ms=late_ms)
         freeze_keys = (ip_scope(ip),) + ((account_scope(account),) if orders else ())
@@ -207,7 +235,26 @@ class Governor:
             claim_ttl_ms=2 * self.window_ms + 2000,
             poll_ms=max(2, self.window_ms // 100),
         )
-        result: AcquireResult = self.storage.acquire(request)
+        if self._pending:
+            with self._pending_cv:
+                pending, self._pending = self._pending, []
+            if pending:
+                request = replace(request, settle_first=tuple(pending))
+        if leases is not None:
+            try:
+                got, consumed = leases.open(ip, request, weight, now_ms, early_ms, late_ms)
+            except BaseException:
+                self._requeue(request)
+                raise
+            if got is not None:
+                return got
+            if consumed:
+                request = replace(request, settle_first=())
+        try:
+            result: AcquireResult = self.storage.acquire(request)
+        except BaseException:
+            self._requeue(request)
+            raise
         if result.granted:
             return Reservation(charges, result.marks, now_ms, weight, orders)
         until = result.wait_until_ms
@@ -246,6 +293,11 @@ class Governor:
                 raise exhausted(delay, got.frozen)
             sleep(delay)
 
+    def _requeue(self, request: AcquireRequest) -> None:
+        if request.settle_first:
+            with self._pending_cv:
+                self._pending[:0] = request.settle_first
+
     def release(self, ip: str | None, claim_id: str) -> None:
         """Give up a place in the queue (a caller that stops waiting)."""
         self.storage.release_claim(ip_scope(ip), claim_id)
@@ -271,26 +323,22 @@ class Governor:
         header is used only when that range lies in one window, since a count attributed to the
         wrong window would be wrong twice).
         """
-        header_values: dict[str, int] = {}
-        if headers:
-            get = headers.get  # httpx.Headers is case-insensitive; a plain dict is checked both ways
-            for lim, _type, _wms, mid, header in self._plan:
-                if header is None:
-                    continue
-                raw = get(header)
-                if raw is None and lim.header:
-                    raw = get(lim.header)
-                if raw is not None:
-                    try:
-                        header_values[mid] = int(raw)
-                    except ValueError:
-                        pass
+        header_values = self._header_values(headers)
         arrival = arrival_ms if arrival_ms is not None else reservation.sent_ms
+        if reservation.lease is not None:
+            assert self._leases is not None
+            self._leases.settle(reservation, reservation.weight if actual_weight is None else actual_weight,
+                                header_values, arrival_range if arrival_range is not None else (arrival, arrival))
+            return
+        seen = arrival_range[0] if arrival_range is not None else arrival
         items = []
+        kinds = self._kinds
         for ch, w, mark in reservation.items:
-            _scope, type_name, suffix, _wms = ch.base.split("|")
-            type_ = RateLimitType(type_name)
-            mid = f"|{type_name}|{suffix}|"
+            kind = kinds.get(ch.base)
+            if kind is None:
+                _scope, type_name, suffix, _wms = ch.base.split("|")
+                kind = kinds[ch.base] = (RateLimitType(type_name), f"|{type_name}|{suffix}|")
+            type_, mid = kind
             if type_ is RateLimitType.REQUEST_WEIGHT:
                 actual = ch.cost if actual_weight is None else actual_weight
                 mode = HEADER_MAX
@@ -304,14 +352,78 @@ class Governor:
             else:
                 landed = arrival // ch.window_ms == w
             header = header_values.get(mid) if landed else None
-            items.append(SettleItem(ch.key(w), ch.cost, actual, header, mode, mark, (w + 3) * ch.window_ms,
-                                    seen_ms=arrival_range[0] if arrival_range is not None else arrival))
+            items.append(SettleItem(ch.key(w), ch.cost, actual, header, mode, mark, (w + 3) * ch.window_ms, seen))
         if items:
-            self.storage.settle(items, reservation.sent_ms)
+            self._submit(items, reservation.sent_ms)
+
+    def _header_values(self, headers: Mapping[str, str] | None) -> dict[str, int]:
+        header_values: dict[str, int] = {}
+        if headers:
+            index = self._header_index
+            # one pass over the headers (httpx.Headers.get would scan them once per limiter)
+            pairs = headers.multi_items() if hasattr(headers, "multi_items") else headers.items()
+            for name, raw in pairs:
+                mid = index.get(name) or index.get(name.lower())
+                if mid is not None:
+                    try:
+                        header_values[mid] = int(raw)
+                    except ValueError:
+                        pass
+        return header_values
+
+    def _submit(self, items: list[SettleItem], now_ms: int) -> None:
+        if not self._defer_settle:
+            self.storage.settle(items, now_ms)
+            return
+        with self._pending_cv:
+            if not self._pending:
+                self._pending_at = time.monotonic()
+            self._pending.extend(items)
+            self._pending_now = max(self._pending_now, now_ms)
+            if self._flusher is None:
+                self._flusher = threading.Thread(target=self._flush_loop, name="keysafe-governor-settle",
+                                                 daemon=True)
+                self._flusher.start()
+            elif self._flusher_idle:
+                self._pending_cv.notify()
+
+    _flusher_idle = False
+    _pending_at = 0.0
+
+    def flush(self, now_ms: int | None = None) -> None:
+        """Write the settlements not yet handed to an acquire (usage, close and an idle caller), and
+        end the local leases that have expired by ``now_ms`` (server time)."""
+        if self._leases is not None and now_ms is not None:
+            self._leases.retire_all(now_ms, expired_only=True)
+        with self._pending_cv:
+            pending, self._pending = self._pending, []
+        if pending:
+            self.storage.settle(pending, self._pending_now)
+
+    def _flush_loop(self) -> None:
+        cv = self._pending_cv
+        while True:
+            with cv:
+                while not self._pending and not self._closed:
+                    self._flusher_idle = True
+                    cv.wait()
+                self._flusher_idle = False
+                if self._closed:
+                    return
+                due = self._pending_at + SETTLE_FLUSH_S - time.monotonic()
+                if due > 0:
+                    cv.wait(due)
+                    continue
+            try:
+                self.flush()
+            except Exception:  # noqa: BLE001 - the next acquire applies them, or the next flush
+                time.sleep(SETTLE_FLUSH_S)
 
     def freeze(self, *, ip: str | None = None, account: str | None = None, until_ms: int) -> int:
         """Stop every caller of this IP (or, for -1015, this account's orders) until ``until_ms``."""
         key = account_scope(account) if account is not None else ip_scope(ip)
+        if self._leases is not None and account is None:
+            self._leases.drop(ip, int(time.time() * 1000))
         return self.storage.freeze(key, until_ms)
 
     def frozen_until(self, *, ip: str | None = None, account: str | None = None) -> int:
@@ -322,6 +434,7 @@ class Governor:
 
     def usage(self, *, now_ms: int, ip: str | None = None, account: str | None = None) -> Usage:
         """The current window of every limiter, as counted in the shared storage."""
+        self.flush(now_ms)
         keys: list[tuple[RateLimit, str]] = []
         for lim in self._limits:
             scope = account_scope(account) if lim.type is RateLimitType.ORDERS else ip_scope(ip)
@@ -333,9 +446,20 @@ class Governor:
                      frozen if frozen > now_ms else None)
 
     def reset(self) -> None:
+        with self._pending_cv:
+            self._pending = []
         self.storage.reset()
 
     def close(self) -> None:
+        try:
+            if self._leases is not None:
+                self._leases.retire_all(0)
+            self.flush()
+        except KeysafeError:
+            pass
+        with self._pending_cv:
+            self._closed = True
+            self._pending_cv.notify_all()
         self.storage.close()
 
     def __repr__(self) -> str:

@@ -18,7 +18,7 @@ EXTERNAL_MARGIN = 1.25
 #: A window's unseen traffic is only observed up to the last response a caller got in it
 #: (callers stop sending once their share is used); the count is extrapolated to the whole
 #: window, from at least this fraction of it.
-MIN_OBSERVED = 0.25
+MIN_OBSERVED = 0.5
 
 #: How the X-MBX usage header corrects the local count: "max" never lowers it (weight),
 #: "set" follows the server both ways (order counts drop when orders fill).
@@ -55,6 +55,9 @@ class AcquireRequest:
     aging_ms: int  # a waiting request moves up one lane per aging_ms
     claim_ttl_ms: int
     poll_ms: int  # come back after this long when only queued requests are in the way
+    #: settlements of earlier requests to apply first, in the same atomic step (one transaction
+    #: per request instead of two, for the storages that set ``settle_in_acquire``)
+    settle_first: tuple[SettleItem, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,7 +17,15 @@ from dataclasses import replace
 
 import redis
 
-from keysafe.governor.model import EXTERNAL_MARGIN, MIN_OBSERVED, AcquireRequest, AcquireResult, Charge, Counter, SettleItem
+from keysafe.governor.model import (
+    EXTERNAL_MARGIN,
+    MIN_OBSERVED,
+    AcquireRequest,
+    AcquireResult,
+    Charge,
+    Counter,
+    SettleItem,
+)
 from keysafe.governor.storage_memory import MemoryStorage
 
 log = logging.getLogger("keysafe.governor")
