@@ -233,7 +233,8 @@ def test_async_client_shares_the_pipeline(sb, key):
     cred = Credential.from_secret(key.api_key, key.secret_key, environment="sandbox", label=key.label)
 
     async def main():
-        async with AsyncClient(cred, base_url=sb.url, governor="memory://") as c:
+        # its own source IP: no other test's traffic (other governors) shares this budget at the server
+        async with AsyncClient(cred, base_url=sb.url, governor="memory://", local_address="127.0.0.6") as c:
             results = await asyncio.gather(*(c.depth("BTCUSDT") for _ in range(30)))
             order = await c.place_order("BTCUSDT", "BUY", "LIMIT", quantity="0.001", price="10000",
                                         timeInForce="GTC")
