@@ -2,13 +2,31 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
-from rich.console import Console
 
 from keysafe.errors import KeysafeError
 
-console = Console(highlight=False)
-err_console = Console(stderr=True, highlight=False)
+
+class _LazyConsole:
+    """A rich Console made on first use, so commands that print little (the pre-commit hook's
+    `keysafe scan --staged`) do not pay for importing rich."""
+
+    def __init__(self, **options: Any) -> None:
+        self._options = options
+        self._console: Any = None
+
+    def __getattr__(self, name: str) -> Any:
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console(**self._options)
+        return getattr(self._console, name)
+
+
+console: Any = _LazyConsole(highlight=False)
+err_console: Any = _LazyConsole(stderr=True, highlight=False)
 
 EXIT_ERROR = 2
 

@@ -5,26 +5,57 @@ read the same tables, so a fact about Binance is written exactly once.
 Source: shared/spec/binance-rest.md (binance/binance-spot-api-docs @ a5e0bc3).
 """
 
-from keysafe.spec.endpoints import (
-    ENDPOINTS,
-    Endpoint,
-    Lane,
-    Param,
-    Security,
-    WeightScope,
-    find_endpoint,
-    get_endpoint,
-)
-from keysafe.spec.environments import Environment, environment_for_url
-from keysafe.spec.errors import ERRORS, ErrorSpec, error_spec
-from keysafe.spec.limits import (
-    DEFAULT_RATE_LIMITS,
-    MAX_RECV_WINDOW_MS,
-    RateLimit,
-    RateLimitType,
-    rate_limits_from_exchange_info,
-)
-from keysafe.spec.permissions import PERMISSIONS, Permission
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # pragma: no cover
+    from keysafe.spec.endpoints import (
+        ENDPOINTS,
+        Endpoint,
+        Lane,
+        Param,
+        Security,
+        WeightScope,
+        find_endpoint,
+        get_endpoint,
+    )
+    from keysafe.spec.environments import Environment, environment_for_url
+    from keysafe.spec.errors import ERRORS, ErrorSpec, error_spec
+    from keysafe.spec.limits import (
+        DEFAULT_RATE_LIMITS,
+        MAX_RECV_WINDOW_MS,
+        RateLimit,
+        RateLimitType,
+        rate_limits_from_exchange_info,
+    )
+    from keysafe.spec.permissions import PERMISSIONS, Permission
+
+# Each table loads on first use: `keysafe.errors` needs only the error table, and the
+# pre-commit hook path should not pay for building the endpoint catalogue.
+_WHERE = {
+    "ENDPOINTS": "endpoints", "Endpoint": "endpoints", "Lane": "endpoints", "Param": "endpoints",
+    "Security": "endpoints", "WeightScope": "endpoints", "find_endpoint": "endpoints",
+    "get_endpoint": "endpoints",
+    "Environment": "environments", "environment_for_url": "environments",
+    "ERRORS": "errors", "ErrorSpec": "errors", "error_spec": "errors",
+    "DEFAULT_RATE_LIMITS": "limits", "MAX_RECV_WINDOW_MS": "limits", "RateLimit": "limits",
+    "RateLimitType": "limits", "rate_limits_from_exchange_info": "limits",
+    "PERMISSIONS": "permissions", "Permission": "permissions",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module 'keysafe.spec' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"keysafe.spec.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_WHERE))
+
 
 __all__ = [
     "DEFAULT_RATE_LIMITS",
