@@ -246,7 +246,20 @@ class RedisStorage:
             self._next_retry = time.monotonic() + self.retry_seconds
             return self._fallback
         window = max(1, window_ms or 1000)
-        self._resume_at_ms = (now_ms // window + 1) * window
+        # Every process must come back at the same boundary, or one would spend the shared budget
+        # in Redis while another still spends its local share in the same window. The first process
+        # to see Redis again proposes a boundary at least one retry period away (by then every
+        # active process has pinged too) and stores it; the others adopt the stored one.
+        retry_ms = int(self.retry_seconds * 1000)
+        proposal = ((now_ms + retry_ms) // window + 1) * window
+        key = self.prefix + "resume"
+        try:
+            self._redis.set(key, proposal, nx=True, px=retry_ms + 2 * window + 1000)
+            agreed = int(self._redis.get(key) or proposal)
+        except (_REDIS_ERRORS + (TypeError, ValueError)):
+            self._next_retry = time.monotonic() + self.retry_seconds
+            return self._fallback
+        self._resume_at_ms = agreed if agreed > now_ms else (now_ms // window + 1) * window
         return self._fallback
 
     def _where(self) -> str:
