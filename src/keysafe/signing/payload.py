@@ -144,23 +144,10 @@ def encode_params(params: Params | None) -> str:
     joined = "&".join(texts)
     if _SAFE_QUERY.match(joined) and joined.count("=") == len(texts) and joined.count("&") == len(texts) - 1:
         return joined
-    append = parts.append
-    for name, value in items:
-        if value is None:
-            continue
-        if name not in _CHECKED_NAMES:
-            _check_name(name)
-        kind = type(value)
-        if kind is str:
-            text = value
-        elif kind is int:
-            text = str(value)
-        else:
-            text = format_value(name, value)
-        # Fast path (C string methods) for the common plain values; the regex for the rest.
-        if not (text.isascii() and text.isalnum()) and not _SAFE.match(text):
-            text = encode_component(text)
-        append(name + "=" + text)
+    # Some value needs escaping: encode value by value (a checked name holds no '=').
+    for pair in texts:
+        name, _, text = pair.partition("=")
+        parts.append(name + "=" + (text if _SAFE.match(text) else encode_component(text)))
     return "&".join(parts)
 
 
