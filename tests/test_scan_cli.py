@@ -223,3 +223,28 @@ def test_a_key_stored_in_the_vault_is_recognised_by_its_fingerprint(repo, tmp_pa
     out = keysafe(repo, "scan", "--format", "json")
     [f] = json.loads(out.stdout)
     assert f["kind"] == "known-key" and f["fingerprint"] == fingerprint(secret) and "grid-bot" in f["label"]
+
+
+def test_scan_staged_without_click_answers_exactly_as_the_full_cli(repo, tmp_path):
+    """`keysafe scan --staged` (what the pre-commit framework runs) skips click to start fast;
+    it must print, and exit, exactly as the same scan through click does."""
+    forced_click = ("scan", "--staged", "--format", "text")  # the same scan, not a fast path
+    plain = tmp_path / "not-a-repo"
+    plain.mkdir()
+    for where in (repo, plain):  # clean; not a repository (one error line, exit 2)
+        fast, full = keysafe(where, "scan", "--staged"), keysafe(where, *forced_click)
+        assert (fast.returncode, fast.stderr) == (full.returncode, full.stderr)
+    (repo / "bot.py").write_text(f'BINANCE_API_SECRET = "{random_key()}"\n')
+    (repo / ".env").write_text("X=1\n")
+    git(repo, "add", "-A")
+    fast, full = keysafe(repo, "scan", "--staged"), keysafe(repo, *forced_click)
+    assert fast.returncode == full.returncode == 1
+    assert "binance-secret-key" in fast.stdout and ".env" in fast.stdout
+    strip_timing = lambda s: s.rsplit(" in ", 1)[0]  # noqa: E731  (the last line ends with the elapsed time)
+    assert strip_timing(fast.stdout) == strip_timing(full.stdout) and fast.stderr == full.stderr
+
+    probe = ("import sys\nfrom keysafe.cli import main\ntry:\n    main(['scan', '--staged'])\n"
+             "except SystemExit:\n    print('click' in sys.modules, 'cryptography' in sys.modules)\n")
+    loaded = subprocess.run([sys.executable, "-c", probe], cwd=repo, capture_output=True, text=True,
+                            env={**os.environ, "NO_COLOR": "1"})
+    assert loaded.stdout.splitlines()[-1] == "False False", loaded.stderr

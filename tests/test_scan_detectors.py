@@ -6,10 +6,13 @@ import base64
 import hashlib
 import json
 import pickle
+import re
 import string
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from helpers import random_key
 from scan_corpus import doc_sample_keys
 
@@ -163,3 +166,28 @@ def test_keysafe_own_sources_hold_no_key():
                                      "tests/scan_corpus.py", "tests/test_scan_detectors.py")]
     result = scan_paths(paths, Options(), jobs=1, cwd=ROOT)
     assert result.files >= 12 and result.findings == []
+
+
+# ------------------------------------------------------------------ the fast context checks are exact
+
+_FRAGMENTS = ["api", "Key", "KEY", "key", "_key", "apikey", "X-MBX-APIKEY", "secret", "Secret", "sec", "Binance",
+              "private", "Private Key", "access-key", "passphrase", "credential", "client(", "Spot (", "UMFutures(",
+              "futures", "ccxt", "hash", "SHA256", "sha1", "md5", "digest", "checksum", "integrity", "signature",
+              "nonce", "uuid", "GUID", "request_id", "requestId", "trace", "session", "etag", "commit", "listenKey",
+              "listen-key", "salt", "iv", "IV", "fingerprint", "id", "_id", "Id", "order_id", "txid", "hashed",
+              "cursor", "csrf", "build", "monkey", "keyboard", "ids", "idx", "valid", "x", "9", "_", "-", ".", " ",
+              "=", ":", '"', "'", "(", "\n", "\u212a", "\u017f", "\u0131", "é"]  # Kelvin sign, long s, dotless i
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.lists(st.sampled_from(_FRAGMENTS), max_size=12).map("".join))
+def test_fast_context_word_checks_agree_with_the_exact_patterns(s: str) -> None:
+    """The scanner's hot path answers KEY/NOT_KEY/SECRET word questions without the slow
+    case-insensitive regexes; it must give exactly their answers, on any text."""
+    from keysafe.scan import context
+
+    assert context.has_key_word(s) == (context.KEY_WORDS.search(s) is not None)
+    assert context.has_not_key_word(s) == (context.NOT_KEY_WORDS.search(s) is not None)
+    assert context.has_secret_word(s) == (context.SECRET_WORDS.search(s) is not None)
+    names = re.findall(r"[A-Za-z_][A-Za-z0-9_\-]*", s)
+    assert context._last_name(s) == (names[-1] if names else "")

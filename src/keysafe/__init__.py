@@ -3,51 +3,51 @@
 The public API is this module's ``__all__`` (checked by a test); everything else is
 reachable through the subpackages (``keysafe.spec``, ``keysafe.signing``, ...).
 
-The errors, events and ``Secret`` load with the package; the parts that need
-cryptography, httpx or argon2 load on first use, so that ``import keysafe`` stays cheap
-for the pre-commit hook and for scripts that use one part only.
+Every public name is imported on first use (PEP 562): ``import keysafe`` loads nothing,
+so the pre-commit hook and scripts that use one part only do not pay for the rest
+(cryptography, httpx, argon2, the error tables).
 """
 
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Any
 
-from keysafe.errors import (
-    ApiKeyFormatError,
-    ApiKeyRejectedError,
-    AuthenticationError,
-    BinanceAPIError,
-    CancelRejectedError,
-    ConfigurationError,
-    EncodingError,
-    EnvironmentMismatchError,
-    ExecutionStatusUnknown,
-    FilterError,
-    IPBannedError,
-    KeyFormatError,
-    KeysafeError,
-    NoSuchOrderError,
-    OrderRateLimitError,
-    OrderRejectedError,
-    RateLimitError,
-    RequestError,
-    ScopeError,
-    ServerBusyError,
-    SignatureError,
-    TimestampError,
-    UnauthorizedError,
-    WAFRejectedError,
-    error_from_response,
-)
-from keysafe.events import ActivityEvent, EventBus
-from keysafe.keyformat import mask, validate_api_key
-from keysafe.secret import Secret
-from keysafe.spec import Environment
-
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
+    from typing import Any
+
     from keysafe.client import AsyncClient, Client
     from keysafe.credentials import Credential, key_fingerprint
+    from keysafe.errors import (
+        ApiKeyFormatError,
+        ApiKeyRejectedError,
+        AuthenticationError,
+        BinanceAPIError,
+        CancelRejectedError,
+        ConfigurationError,
+        EncodingError,
+        EnvironmentMismatchError,
+        ExecutionStatusUnknown,
+        FilterError,
+        IPBannedError,
+        KeyFormatError,
+        KeysafeError,
+        NoSuchOrderError,
+        OrderRateLimitError,
+        OrderRejectedError,
+        RateLimitError,
+        RequestError,
+        ScopeError,
+        ServerBusyError,
+        SignatureError,
+        TimestampError,
+        UnauthorizedError,
+        WAFRejectedError,
+        error_from_response,
+    )
+    from keysafe.events import ActivityEvent, EventBus
+    from keysafe.keyformat import mask, validate_api_key
+    from keysafe.secret import Secret
     from keysafe.signing import (
         Ed25519Signer,
         HmacSigner,
@@ -60,11 +60,44 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         load_public_key,
         sign_payload,
     )
+    from keysafe.spec import Environment
     from keysafe.vault import Vault, VaultError
 
 __version__ = "0.1.0"
 
+#: public name -> the module that defines it; imported on first use (PEP 562).
 _LAZY: dict[str, str] = {
+    "ApiKeyFormatError": "keysafe.errors",
+    "ApiKeyRejectedError": "keysafe.errors",
+    "AuthenticationError": "keysafe.errors",
+    "BinanceAPIError": "keysafe.errors",
+    "CancelRejectedError": "keysafe.errors",
+    "ConfigurationError": "keysafe.errors",
+    "EncodingError": "keysafe.errors",
+    "EnvironmentMismatchError": "keysafe.errors",
+    "ExecutionStatusUnknown": "keysafe.errors",
+    "FilterError": "keysafe.errors",
+    "IPBannedError": "keysafe.errors",
+    "KeyFormatError": "keysafe.errors",
+    "KeysafeError": "keysafe.errors",
+    "NoSuchOrderError": "keysafe.errors",
+    "OrderRateLimitError": "keysafe.errors",
+    "OrderRejectedError": "keysafe.errors",
+    "RateLimitError": "keysafe.errors",
+    "RequestError": "keysafe.errors",
+    "ScopeError": "keysafe.errors",
+    "ServerBusyError": "keysafe.errors",
+    "SignatureError": "keysafe.errors",
+    "TimestampError": "keysafe.errors",
+    "UnauthorizedError": "keysafe.errors",
+    "WAFRejectedError": "keysafe.errors",
+    "error_from_response": "keysafe.errors",
+    "ActivityEvent": "keysafe.events",
+    "EventBus": "keysafe.events",
+    "mask": "keysafe.keyformat",
+    "validate_api_key": "keysafe.keyformat",
+    "Secret": "keysafe.secret",
+    "Environment": "keysafe.spec",
     "AsyncClient": "keysafe.client",
     "Client": "keysafe.client",
     "Credential": "keysafe.credentials",

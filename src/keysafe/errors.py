@@ -17,9 +17,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Any
 
-from keysafe.spec.errors import ERRORS, HTTP_STATUS_REMEDIES, ErrorSpec
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing: the pre-commit hook imports this module
+if TYPE_CHECKING:
+    from typing import Any
+
+    from keysafe.spec.errors import ErrorSpec
 
 
 class KeysafeError(Exception):
@@ -228,6 +231,8 @@ def error_from_response(
     endpoint: str | None = None,
 ) -> BinanceAPIError:
     """Build the typed exception for a non-2xx Binance answer, with its remedy."""
+    from keysafe.spec.errors import ERRORS, HTTP_STATUS_REMEDIES  # the table loads on the first error only
+
     code: int | None = None
     msg = ""
     data: Any = body

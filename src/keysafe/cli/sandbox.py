@@ -12,18 +12,18 @@ from typing import Any
 
 import click
 import httpx
-import platformdirs
 from rich.table import Table
 
 from keysafe.cli._common import console, fail
 from keysafe.errors import ConfigurationError
+from keysafe.home import keysafe_home
 from keysafe.sandbox.keys import PERMISSION_NAMES, KeyStore, new_key_string
 
 DEFAULT_PORT = 8765
 
 
 def _home() -> Path:
-    return Path(os.environ.get("KEYSAFE_HOME") or platformdirs.user_data_dir("keysafe"))
+    return keysafe_home()
 
 
 def _state_file() -> Path:

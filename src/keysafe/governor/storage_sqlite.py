@@ -18,6 +18,7 @@ from pathlib import Path
 from keysafe.errors import ConfigurationError
 from keysafe.governor import _algorithm
 from keysafe.governor.model import AcquireRequest, AcquireResult, Claim, Counter, SettleItem
+from keysafe.sqlitedb import set_up_wal
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS counters_v3 (k TEXT PRIMARY KEY, used INTEGER, inflight INTEGER, reserved INTEGER,
@@ -102,9 +103,7 @@ class SQLiteStorage:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(str(self.path), timeout=30.0, isolation_level=None,
                                        check_same_thread=False)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=OFF")
-            self._db.executescript(_SCHEMA)
+            set_up_wal(self._db, _SCHEMA, synchronous="OFF")
         except (OSError, sqlite3.Error) as exc:
             raise ConfigurationError(
                 f"The governor's budget file {self.path} cannot be opened ({exc}).",

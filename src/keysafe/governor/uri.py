@@ -1,22 +1,21 @@
 """Choosing a storage by URI: ``memory://``, ``sqlite:///PATH``, ``redis://HOST:PORT/DB``.
 
 ``sqlite://`` with no path means the default file, ``governor.sqlite3`` under
-``$KEYSAFE_HOME`` or else ``platformdirs.user_data_dir("keysafe")``. A Redis URI accepts
+``$KEYSAFE_HOME`` or else the user data directory (:mod:`keysafe.home`). A Redis URI accepts
 ``?fallback_share=0.25`` (the local share used while Redis is unreachable).
 """
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-import platformdirs
 
 from keysafe.errors import ConfigurationError
 from keysafe.governor.model import Storage
+from keysafe.home import keysafe_home
 
 DEFAULT_FILE = "governor.sqlite3"
 _MEMORY: dict[str, Storage] = {}
@@ -25,8 +24,7 @@ _MEMORY_LOCK = threading.Lock()
 
 def data_dir() -> Path:
     """keysafe's data directory: ``$KEYSAFE_HOME`` or the platform's user data directory."""
-    home = os.environ.get("KEYSAFE_HOME")
-    return Path(home).expanduser() if home else Path(platformdirs.user_data_dir("keysafe"))
+    return keysafe_home()
 
 
 def default_uri() -> str:

@@ -18,26 +18,20 @@ naming the file, the field and what it expected.
 
 from __future__ import annotations
 
-import os
 import tomllib
 from dataclasses import dataclass, field, fields, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-import platformdirs
-
 from keysafe.errors import ConfigurationError
+from keysafe.home import keysafe_home
 from keysafe.spec.permissions import Permission
 
 CONFIG_NAME = "monitor.toml"
 DB_NAME = "activity.sqlite3"
 
 
-def keysafe_home() -> Path:
-    """Where keysafe keeps its data: ``$KEYSAFE_HOME`` or the platform's user data directory."""
-    env = os.environ.get("KEYSAFE_HOME")
-    return Path(env).expanduser() if env else Path(platformdirs.user_data_dir("keysafe"))
 
 
 def default_db_path() -> Path:

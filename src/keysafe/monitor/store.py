@@ -16,6 +16,7 @@ from typing import Any
 from keysafe.errors import KeysafeError
 from keysafe.events import ActivityEvent
 from keysafe.monitor.config import default_db_path
+from keysafe.sqlitedb import set_up_wal
 
 #: Columns of the ``calls`` table, in order (``id`` aside).
 COLUMNS: tuple[str, ...] = (
@@ -93,9 +94,7 @@ class ActivityStore:
             if self.path is not None:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(target, timeout=timeout, check_same_thread=False, isolation_level=None)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.executescript(_SCHEMA)
+            set_up_wal(self._db, _SCHEMA, synchronous="NORMAL")
         except (sqlite3.Error, OSError) as exc:
             raise self._error("open", exc) from None
         self._insert = f"INSERT OR IGNORE INTO calls ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"

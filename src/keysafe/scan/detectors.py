@@ -31,6 +31,7 @@ class Candidate:
 _RUN = re.compile(r"(?<![A-Za-z0-9+/])[A-Za-z0-9+/]{64,}")
 _RUN_TABLE = bytes(0x61 if chr(b).isascii() and (chr(b).isalnum() or chr(b) in "+/") else 0x20 for b in range(256))
 _A64 = b"a" * 64
+_LOWER_TABLE = bytes(range(256)).lower()
 
 
 class Text:
@@ -41,20 +42,31 @@ class Text:
     files) they are found at C speed: translate every byte to ``a`` or space, then ``find``.
     """
 
-    __slots__ = ("text", "path", "_runs", "_spans")
+    __slots__ = ("text", "path", "_runs", "_spans", "_ascii")
 
     def __init__(self, text: str, path: str) -> None:
         self.text = text
         self.path = path
         self._runs: list[tuple[int, int]] | None = None
         self._spans: list[tuple[int, int]] | None = None
+        self._ascii: bytes | None = text.encode("ascii") if text.isascii() else None
+
+    @property
+    def ascii(self) -> bytes | None:
+        """The text as bytes when it is ASCII (then byte offsets are character offsets), else None."""
+        return self._ascii
+
+    def lower(self) -> str | bytes:
+        """The text in lower case, for substring searches: bytes (offsets unchanged) when it is ASCII,
+        where a translate runs several times faster than ``str.lower``."""
+        return self.text.lower() if self._ascii is None else self._ascii.translate(_LOWER_TABLE)
 
     @property
     def runs(self) -> list[tuple[int, int]]:
         if self._runs is None:
             text = self.text
-            if text.isascii():
-                mask = text.encode("ascii").translate(_RUN_TABLE)
+            if self._ascii is not None:
+                mask = self._ascii.translate(_RUN_TABLE)
                 runs = []
                 i = mask.find(_A64)
                 while i != -1:
@@ -79,16 +91,23 @@ class Text:
     def in_pem_block(self, offset: int) -> bool:
         if self._spans is None:
             self._spans = pem_spans(self.text)
-        return any(a <= offset < b for a, b in self._spans)
+        for a, b in self._spans:
+            if a <= offset < b:
+                return True
+        return False
 
 
 def _key_candidate(start: int, value: str, text: str, path: str) -> Candidate | None:
     # Cheapest first: the alphabet and digest checks, then the context, then the costlier filters.
-    if filters.is_hex_digest(value) or filters.lacks_key_alphabet(value):
+    if filters.lacks_key_alphabet(value) or filters.is_hex_digest(value):
         return None
     role = context.score(text, start, path)
     if role is None or filters.not_a_key(value):
         return None
+    return _scored(start, value, role)
+
+
+def _scored(start: int, value: str, role: context.Role) -> Candidate:
     kind = "binance-secret-key" if role is context.Role.SECRET else "binance-api-key"
     return Candidate(start, kind, value, fingerprint(value), role, value)
 
@@ -107,12 +126,14 @@ class BinanceKeyDetector:
     """64 letters and digits, mixed case, standing where a key stands (see context.py)."""
 
     def detect(self, t: Text) -> Iterator[Candidate]:
-        for start, value in t.keys64():
-            if t.in_pem_block(start):
+        text, path = t.text, t.path
+        lacks_key_alphabet, is_hex_digest, score = filters.lacks_key_alphabet, filters.is_hex_digest, context.score
+        for start, value in t.keys64():  # ~1 in 10 lines of a log is such a token: keep this loop lean
+            if lacks_key_alphabet(value) or is_hex_digest(value) or t.in_pem_block(start):
                 continue
-            cand = _key_candidate(start, value, t.text, t.path)
-            if cand:
-                yield cand
+            role = score(text, start, path)
+            if role is not None and not filters.not_a_key(value):
+                yield _scored(start, value, role)
 
 
 class SplitLiteralDetector:
@@ -126,18 +147,20 @@ class SplitLiteralDetector:
     CHAIN = re.compile(rf"(?:{_LIT})(?:[ \t]*\+?[ \t]*(?:\\?\r?\n[ \t]*)?\+?[ \t]*(?:{_LIT})){{1,15}}")
     PART = re.compile(r"[\"']([A-Za-z0-9]+)[\"']")
     WORDS = ("key", "secret", "binance", "client", "spot(", "credential", "passphrase")
+    WORDS_ASCII = tuple(w.encode() for w in WORDS)
     REACH = context.FAR_CHARS + 200  # a chain starting this far after a key word can still be scored in context
 
     def _windows(self, t: Text) -> list[tuple[int, int]]:
         if context.PATH_WORDS.search(t.path):
             return [(0, len(t.text))]
-        low = t.text.lower()
+        low = t.lower()
+        words = self.WORDS if isinstance(low, str) else self.WORDS_ASCII
         hits = []
-        for w in self.WORDS:
-            i = low.find(w)
+        for w in words:
+            i = low.find(w)  # type: ignore[arg-type]  # str in str, bytes in bytes
             while i != -1:
                 hits.append(i)
-                i = low.find(w, i + self.REACH)
+                i = low.find(w, i + self.REACH)  # type: ignore[arg-type]
         windows: list[tuple[int, int]] = []
         for h in sorted(hits):
             if windows and h <= windows[-1][1]:

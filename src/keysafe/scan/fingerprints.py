@@ -1,7 +1,7 @@
 """The user's own keys, recognised exactly without decrypting the vault.
 
-The vault writes ``$KEYSAFE_HOME/fingerprints.json`` (default: under
-``platformdirs.user_data_dir("keysafe")``) each time it stores or rotates a secret::
+The vault writes ``$KEYSAFE_HOME/fingerprints.json`` (default: under the
+user data directory, see :mod:`keysafe.home`) each time it stores or rotates a secret::
 
     {"salt": "<hex>", "fingerprints": [{"label": "grid-bot/secret", "fp": "<hex>"}]}
 
@@ -19,19 +19,11 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from keysafe.home import keysafe_home
+
 
 FILE_NAME = "fingerprints.json"
 _PEM = re.compile(r"-----BEGIN ((?:[A-Z0-9]+ )*PRIVATE KEY)-----(.*?)-----END \1-----", re.S)
-
-
-def keysafe_home() -> Path:
-    """``$KEYSAFE_HOME`` or ``platformdirs.user_data_dir("keysafe")`` (imported only when needed)."""
-    env = os.environ.get("KEYSAFE_HOME")
-    if env:
-        return Path(env).expanduser()
-    import platformdirs
-
-    return Path(platformdirs.user_data_dir("keysafe"))
 
 
 def canonical_secret(secret: str) -> str:

@@ -1,8 +1,7 @@
 """The git pre-commit hook: ``keysafe hook install`` writes it, git runs it before each commit.
 
-The hook calls :func:`main` through a tiny bootstrap that skips ``keysafe/__init__``
-(which loads the whole toolkit: signing, cryptography, ...): the scanner needs none of it
-and the hook must stay well under the time anyone would notice.
+The hook imports only the scanner (``import keysafe`` loads nothing by itself), so a
+commit waits well under the time anyone would notice.
 """
 
 from __future__ import annotations
@@ -20,12 +19,13 @@ _TEMPLATE = """#!/bin/sh
 # or a private key. Bypass once, knowingly: git commit --no-verify
 PY="{python}"
 if [ -x "$PY" ]; then
-  exec "$PY" -c 'import importlib.util as u, sys
-s = u.find_spec("keysafe")
-if s is None:
+  exec "$PY" -c 'import sys
+try:
+    from keysafe.scan.hook import main
+except ModuleNotFoundError as exc:
+    if not (exc.name or "").startswith("keysafe"):
+        raise
     sys.exit("keysafe: not installed for this Python; reinstall keysafe or re-run keysafe hook install")
-sys.modules["keysafe"] = u.module_from_spec(s)  # skip keysafe/__init__: the scanner needs none of it
-from keysafe.scan.hook import main
 sys.exit(main())'
 fi
 if command -v keysafe >/dev/null 2>&1; then exec keysafe scan --staged; fi

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from itertools import groupby
 
-from keysafe.scan.findings import FIX, FIX_FILE, KINDS, Finding, ScanResult
+from keysafe.scan.findings import FIX, FIX_FILE, KINDS, ScanResult
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 _LEVEL = {"critical": "error", "high": "error", "medium": "warning"}

@@ -1,6 +1,6 @@
 """Where keysafe keeps its files, and how the vault file is read and written.
 
-* ``KEYSAFE_HOME`` (else ``platformdirs.user_data_dir("keysafe")``) holds ``vault.ksv``,
+* ``KEYSAFE_HOME`` (else the user data directory, see :mod:`keysafe.home`) holds ``vault.ksv``,
   ``vault.log``, ``fingerprints.json`` and ``profiles.toml``.
 * Writes are atomic and durable: a temporary file in the same directory, fsync, rename
   over the old file, fsync of the directory. A crash leaves the old or the new vault,
@@ -18,6 +18,7 @@ import stat
 from collections.abc import Iterator
 from pathlib import Path
 
+from keysafe.home import keysafe_home
 from keysafe.vault.errors import VaultError, VaultNotFoundError, VaultPermissionError
 
 VAULT_NAME = "vault.ksv"
@@ -28,16 +29,6 @@ PROFILES_NAME = "profiles.toml"
 KEYRING_MARKER = "use-keyring"
 
 _MAX_VAULT_BYTES = 64 * 1024 * 1024
-
-
-def keysafe_home() -> Path:
-    """KEYSAFE_HOME if set, else the user's data directory for keysafe."""
-    env = os.environ.get("KEYSAFE_HOME")
-    if env:
-        return Path(env).expanduser()
-    import platformdirs
-
-    return Path(platformdirs.user_data_dir("keysafe"))
 
 
 def default_vault_path() -> Path:
