@@ -1,7 +1,9 @@
 """``keysafe.AsyncClient``: the same pipeline over ``httpx.AsyncClient``.
 
-The governor's storage operations are short synchronous calls (a lock, a SQLite
-transaction, one Redis script); waiting for budget is an ``asyncio.sleep``.
+Waiting for budget is an ``asyncio.sleep``. The governor's storage operations are short
+synchronous calls; those of a storage that talks to a server (Redis: a round trip, and up to
+its socket timeout when the server is frozen or gone) run in a worker thread, so the event
+loop never waits for them. With such a storage, events are published from that thread.
 """
 
 from __future__ import annotations
@@ -30,6 +32,14 @@ class AsyncClient(ClientBase):
         transport = httpx.AsyncHTTPTransport(local_address=self.local_address, retries=0)
         self._http = httpx.AsyncClient(transport=transport, timeout=self.timeout)
         self._ready_lock: asyncio.Lock | None = None
+        self._offload = bool(getattr(self.governor.storage, "blocking_io", False))
+
+    async def _governed(self, step, *args: Any, **kw: Any):
+        """A pipeline step that touches the governor's storage: in a worker thread when that
+        storage does network I/O, else here (microseconds: a thread hop would cost more)."""
+        if self._offload:
+            return await asyncio.to_thread(step, *args, **kw)
+        return step(*args, **kw)
 
     async def _call(self, method: str, path: str, params: dict[str, Any], transform=None):
         prep = self.pipeline.prepare(method, path, params)
@@ -57,19 +67,21 @@ class AsyncClient(ClientBase):
         if not internal:
             await self._ready()
         pipe = self.pipeline
+        governed = self._governed
         while True:
-            got = pipe.reserve(prep)
+            got = await governed(pipe.reserve, prep)
             if not isinstance(got, Reservation):
                 await asyncio.sleep(got)
                 continue
             out = pipe.build(prep)
-            if pipe.stale(got, out):  # held up (CPU load) past the windows it was charged to
+            if await governed(pipe.stale, got, out):  # held up (CPU load) past the windows it was charged to
                 continue
             try:
                 r = await self._http.request(out.method, out.url, headers=out.headers, content=out.content)
             except httpx.HTTPError as exc:
-                raise pipe.transport_failed(prep, got, out, exc, sent=not isinstance(exc, _NOT_SENT)) from None
-            result = pipe.receive(prep, got, out, r.status_code, r.headers, r.content)
+                failed = await governed(pipe.transport_failed, prep, got, out, exc, sent=not isinstance(exc, _NOT_SENT))
+                raise failed from None
+            result = await governed(pipe.receive, prep, got, out, r.status_code, r.headers, r.content)
             if result is RESYNC:
                 await self.sync_clock()
                 continue
@@ -114,7 +126,7 @@ class AsyncClient(ClientBase):
     async def aclose(self) -> None:
         await self._http.aclose()
         if self._owns_governor:
-            self.governor.close()
+            await self._governed(self.governor.close)
 
     close = aclose
 

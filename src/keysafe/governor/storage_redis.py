@@ -164,6 +164,10 @@ _REDIS_ERRORS = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError
 class RedisStorage:
     """Budgets in Redis, shared by every host that points at the same server and database."""
 
+    #: every operation is a network round trip (up to the socket timeout when Redis is frozen or
+    #: gone): AsyncClient runs them off its event loop
+    blocking_io = True
+
     def __init__(
         self,
         url: str,
