@@ -155,7 +155,7 @@ def watch_command(interval: float, rows: int, once: bool, db: str | None, config
         console.print(frame())
         return
     try:
-        with Live(frame(), console=console, refresh_per_second=4, screen=False) as live:
+        with Live(frame(), console=console.get(), refresh_per_second=4, screen=False) as live:
             while True:
                 time.sleep(interval)
                 live.update(frame())
