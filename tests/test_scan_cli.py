@@ -59,13 +59,27 @@ def test_hook_install_blocks_a_commit_with_a_key_and_lets_a_clean_one_through(re
     assert git(repo, "commit", "-q", "-m", "env", check=False).returncode == 0
 
 
-def test_hook_install_refuses_to_overwrite_a_foreign_hook(repo):
+def test_hook_install_never_loses_the_users_own_hook(repo):
     hook = repo / ".git/hooks/pre-commit"
-    hook.write_text("#!/bin/sh\necho mine\n")
+    mine = "#!/bin/sh\necho mine\n"
+    hook.write_text(mine)
     out = keysafe(repo, "hook", "install")
     assert out.returncode == 2 and "--force" in out.stderr and len(out.stderr.strip().splitlines()) == 1
-    assert hook.read_text() == "#!/bin/sh\necho mine\n"
-    assert keysafe(repo, "hook", "install", "--force").returncode == 0
+    assert hook.read_text() == mine
+    forced = keysafe(repo, "hook", "install", "--force")
+    assert forced.returncode == 0 and "pre-commit.before-keysafe" in forced.stdout
+    assert (repo / ".git/hooks/pre-commit.before-keysafe").read_text() == mine and "keysafe" in hook.read_text()
+    assert keysafe(repo, "hook", "install", "--force").returncode == 0  # again: the kept hook stays kept
+    assert (repo / ".git/hooks/pre-commit.before-keysafe").read_text() == mine
+
+    removed = keysafe(repo, "hook", "uninstall")
+    assert removed.returncode == 0 and "previous hook is back" in removed.stdout
+    assert hook.read_text() == mine and not (repo / ".git/hooks/pre-commit.before-keysafe").exists()
+    refused = keysafe(repo, "hook", "uninstall")  # not keysafe's: left alone, one line
+    assert refused.returncode == 2 and "not keysafe's hook" in refused.stderr and hook.read_text() == mine
+    hook.unlink()
+    nothing = keysafe(repo, "hook", "uninstall")
+    assert nothing.returncode == 2 and "no pre-commit hook" in nothing.stderr
 
 
 def test_history_finds_a_key_committed_then_removed(repo):

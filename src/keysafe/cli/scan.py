@@ -7,7 +7,7 @@ import click
 from keysafe.cli.scan_run import run_scan
 from keysafe.scan.baseline import DEFAULT_NAME
 from keysafe.scan.engine import MAX_BYTES
-from keysafe.scan.hook import install_hook
+from keysafe.scan.hook import install_hook, installed_backup, uninstall_hook
 from keysafe.scan.sources import require_repo
 
 
@@ -55,4 +55,14 @@ def hook_install_command(force: bool) -> None:
     root = require_repo()
     path = install_hook(root, force=force)
     click.echo(f"Installed {path}: commits that add a Binance key or a private key are now blocked.")
+    backup = installed_backup(root)
+    if backup is not None:
+        click.echo(f"Your previous hook is kept as {backup}; keysafe hook uninstall puts it back.")
     click.echo("Bypass once, knowingly: git commit --no-verify. Allow a false positive: add `keysafe: allow`.")
+
+
+@hook_group.command("uninstall")
+def hook_uninstall_command() -> None:
+    """Remove keysafe's pre-commit hook (and restore the hook it replaced, if any)."""
+    path, restored = uninstall_hook(require_repo())
+    click.echo(f"Removed keysafe's hook {path}." + (" Your previous hook is back in place." if restored else ""))

@@ -47,20 +47,55 @@ def hooks_dir(root: Path) -> Path:
     return p if p.is_absolute() else root / p
 
 
-def install_hook(root: Path, *, force: bool = False) -> Path:
-    """Write .git/hooks/pre-commit; refuse to replace a foreign hook unless ``force``."""
-    target = hooks_dir(root) / "pre-commit"
-    if target.exists() and not force:
-        existing = target.read_text(errors="replace")
-        if MARKER not in existing:
-            from keysafe.scan.errors import ScanError
+BACKUP_SUFFIX = ".before-keysafe"
 
+
+def _is_ours(hook: Path) -> bool:
+    return MARKER in hook.read_text(errors="replace")
+
+
+def installed_backup(root: Path) -> Path | None:
+    """The user's own hook that ``install --force`` set aside, if any."""
+    backup = hooks_dir(root) / ("pre-commit" + BACKUP_SUFFIX)
+    return backup if backup.exists() else None
+
+
+def install_hook(root: Path, *, force: bool = False) -> Path:
+    """Write the pre-commit hook. A hook that is not keysafe's is kept: refused without ``force``,
+    set aside as ``pre-commit.before-keysafe`` with it (``uninstall_hook`` puts it back)."""
+    from keysafe.scan.errors import ScanError
+
+    target = hooks_dir(root) / "pre-commit"
+    if target.exists() and not _is_ours(target):
+        if not force:
             raise ScanError(f"{target} already exists and is not keysafe's hook.",
-                            "Add `keysafe scan --staged` to it yourself, or re-run with --force to replace it.")
+                            "Add `keysafe scan --staged` to it yourself, or re-run with --force (your hook is "
+                            "kept as pre-commit.before-keysafe).")
+        backup = target.with_name(target.name + BACKUP_SUFFIX)
+        if backup.exists():
+            raise ScanError(f"{target} is not keysafe's hook and {backup.name} already holds an earlier one.",
+                            f"Merge or remove {backup} first, then re-run keysafe hook install --force.")
+        target.rename(backup)
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(hook_script())
     target.chmod(target.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
     return target
+
+
+def uninstall_hook(root: Path) -> tuple[Path, Path | None]:
+    """Remove keysafe's pre-commit hook and put back the one it set aside; (hook, restored backup)."""
+    from keysafe.scan.errors import ScanError
+
+    target = hooks_dir(root) / "pre-commit"
+    if not target.exists():
+        raise ScanError(f"there is no pre-commit hook in {target.parent}.", "Nothing to uninstall.")
+    if not _is_ours(target):
+        raise ScanError(f"{target} is not keysafe's hook; it was left as it is.", "Edit it yourself if needed.")
+    target.unlink()
+    backup = installed_backup(root)
+    if backup is not None:
+        backup.rename(target)
+    return target, backup
 
 
 def main(argv: list[str] | None = None) -> int:
