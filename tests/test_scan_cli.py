@@ -262,3 +262,34 @@ def test_scan_staged_without_click_answers_exactly_as_the_full_cli(repo, tmp_pat
     loaded = subprocess.run([sys.executable, "-c", probe], cwd=repo, capture_output=True, text=True,
                             env={**os.environ, "NO_COLOR": "1"})
     assert loaded.stdout.splitlines()[-1] == "False False", loaded.stderr
+
+
+def _certificate_pem() -> str:
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "ca.example.invalid")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now)
+            .not_valid_after(now + datetime.timedelta(days=1)).sign(key, hashes.SHA256()))
+    return cert.public_bytes(serialization.Encoding.PEM).decode()
+
+
+def test_a_certificate_bundle_is_not_a_secret_file_but_a_private_key_pem_is(repo):
+    """cacert.pem and friends are public: only a .pem holding a private key is a leaked key file."""
+    from keysafe.signing import generate_key_pair
+
+    (repo / "certs").mkdir()
+    (repo / "certs/ca-bundle.pem").write_text(_certificate_pem() * 3)
+    (repo / "certs/signer.pem").write_bytes(generate_key_pair("ed25519").private_pem)
+    for args in (("scan", "--format", "json"), ("scan", "--staged", "--format", "json")):
+        git(repo, "add", "-A")
+        found = {(f["path"], f["kind"]) for f in json.loads(keysafe(repo, *args).stdout)}
+        assert ("certs/signer.pem", "unignored-secret-file") in found
+        assert not {f for f in found if f[0] == "certs/ca-bundle.pem"}

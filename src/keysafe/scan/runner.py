@@ -88,7 +88,7 @@ def scan_staged(root: Path, options: Options) -> ScanResult:
             continue
         lines = added.get(path, set())
         result.findings.extend(f for f in scan_text(text, path, options) if f.line in lines)
-    result.findings.extend(_unignored([p for p in new_files if sources.is_secret_file(p)]))
+    result.findings.extend(_unignored([p for p in new_files if sources.is_secret_file(p, texts.get(p))]))
     result.findings.sort(key=lambda f: (f.path, f.line))
     result.seconds = time.perf_counter() - started
     return result

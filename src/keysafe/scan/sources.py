@@ -19,6 +19,7 @@ from keysafe.scan.findings import Skipped
 
 _HUNK = re.compile(r"^@@ -\d+(?:,\d+)? \+(\d+)(?:,(\d+))? @@")
 _SECRET_FILE = re.compile(r"(?:^|/)(?:\.env(?:\.[A-Za-z0-9_-]+)?|[^/]+\.env|[^/]+\.(?:pem|key|p12|pfx)|id_(?:rsa|ed25519))$")
+_PEM_READ_LIMIT = 4_000_000  # a .pem bigger than this is a certificate bundle: read this much of it
 _SAFE_ENV = re.compile(r"\.(?:example|sample|template|dist|defaults?)$|\.pub(?:\.pem)?$|public")
 
 
@@ -57,9 +58,28 @@ def require_repo(path: Path | str = ".") -> Path:
     return root
 
 
-def is_secret_file(relpath: str) -> bool:
-    """A .env or key file by its name (``.env.example`` and public keys excepted)."""
-    return bool(_SECRET_FILE.search(relpath)) and not _SAFE_ENV.search(relpath)
+def is_secret_file(relpath: str, content: str | bytes | None = None) -> bool:
+    """A .env or key file by its name (``.env.example`` and public keys excepted). A ``.pem`` file
+    is one only when it holds a private key: most are certificates (``cacert.pem``), which are public.
+    ``content`` is the file's text when the caller has it; else a ``.pem`` is judged by its name."""
+    if not _SECRET_FILE.search(relpath) or _SAFE_ENV.search(relpath):
+        return False
+    if relpath.endswith(".pem") and content is not None:
+        return ("PRIVATE KEY" if isinstance(content, str) else b"PRIVATE KEY") in content  # type: ignore[operator]
+    return True
+
+
+def _secret_file_on_disk(abspath: str, relpath: str) -> bool:
+    if not is_secret_file(relpath) or not os.path.isfile(abspath):
+        return False
+    if not relpath.endswith(".pem"):
+        return True
+    try:
+        with open(abspath, "rb") as fh:
+            return is_secret_file(relpath, fh.read(_PEM_READ_LIMIT))
+    except OSError:
+        return True  # unreadable: say so by name rather than miss a key file
+
 
 
 # ---------------------------------------------------------------- working tree
@@ -137,7 +157,7 @@ def working_tree(paths: list[str], cwd: Path | None = None) -> tuple[FileList, P
             seen.add(a)
             unique.append((a, r))
     out.files = unique
-    out.unignored = [r for a, r in unique if is_secret_file(r) and os.path.isfile(a)]
+    out.unignored = [r for a, r in unique if _secret_file_on_disk(a, r)]
     return out, base
 
 
