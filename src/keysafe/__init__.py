@@ -10,12 +10,10 @@ so the pre-commit hook and scripts that use one part only do not pay for the res
 
 from __future__ import annotations
 
-import importlib
+from keysafe.lazy import lazy_exports
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
-    from typing import Any
-
     from keysafe.client import AsyncClient, Client
     from keysafe.credentials import Credential, key_fingerprint
     from keysafe.errors import (
@@ -117,18 +115,7 @@ _LAZY: dict[str, str] = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'keysafe' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY))
-
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY)
 
 __all__ = [
     "ActivityEvent",

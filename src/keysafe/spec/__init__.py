@@ -5,9 +5,9 @@ read the same tables, so a fact about Binance is written exactly once.
 Source: shared/spec/binance-rest.md (binance/binance-spot-api-docs @ a5e0bc3).
 """
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from keysafe.lazy import lazy_exports
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
 if TYPE_CHECKING:  # pragma: no cover
     from keysafe.spec.endpoints import (
         ENDPOINTS,
@@ -44,18 +44,7 @@ _WHERE = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _WHERE.get(name)
-    if module is None:
-        raise AttributeError(f"module 'keysafe.spec' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"keysafe.spec.{module}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_WHERE))
-
+__getattr__, __dir__ = lazy_exports(__name__, {name: f"keysafe.spec.{module}" for name, module in _WHERE.items()})
 
 __all__ = [
     "DEFAULT_RATE_LIMITS",
