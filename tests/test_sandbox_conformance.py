@@ -364,6 +364,24 @@ def test_matching_moves_balances(sb):
     assert len(trades) == len(data["fills"])
 
 
+def test_start_and_end_times_are_accepted_in_microseconds(sb):
+    """Binance takes startTime/endTime in ms or µs (16 digits): both select the same rows."""
+    c = Caller.hmac(sb.url, sb.create_key(label="us", account="us", enableSpotAndMarginTrading=True))
+    c.signed("POST", "/api/v3/order", {"symbol": "ETHUSDT", "side": "BUY", "type": "MARKET", "quoteOrderQty": "50"})
+    now_ms = sb.exchange.server_ms()
+    ms = {"startTime": now_ms - 3_600_000, "endTime": now_ms + 1000}
+    us = {k: v * 1000 for k, v in ms.items()}
+    for path in ("/api/v3/allOrders", "/api/v3/myTrades"):
+        by_ms = c.signed("GET", path, {"symbol": "ETHUSDT", **ms}).json()
+        assert by_ms and c.signed("GET", path, {"symbol": "ETHUSDT", **us}).json() == by_ms
+    kl = {"symbol": "BTCUSDT", "interval": "1m", "startTime": now_ms - 600_000, "limit": 5}
+    by_ms = c.public("/api/v3/klines", kl).json()
+    assert len(by_ms) == 5
+    assert c.public("/api/v3/klines", {**kl, "startTime": kl["startTime"] * 1000}).json() == by_ms
+    too_long = {"startTime": (now_ms - 2 * 86_400_000) * 1000, "endTime": now_ms * 1000}  # 2 days, in µs
+    assert c.signed("GET", "/api/v3/allOrders", {"symbol": "ETHUSDT", **too_long}).json()["code"] == -1127
+
+
 def test_fok_and_ioc(trader):
     r = order(trader, timeInForce="FOK", quantity="5", price="90000")  # more than the book holds
     assert r.status_code == 200 and r.json()["status"] == "EXPIRED" and r.json()["fills"] == []

@@ -82,6 +82,12 @@ def _opt_int(ctx: Ctx, name: str) -> int | None:
     return int(raw) if raw is not None else None
 
 
+def _opt_time(ctx: Ctx, name: str) -> int | None:
+    """``startTime``/``endTime`` in ms; Binance also takes them in µs (16 digits) since 2024-12."""
+    value = _opt_int(ctx, name)
+    return value // 1000 if value is not None and value >= 10**14 else value
+
+
 def _one_or_many(ctx: Ctx, make) -> Any:
     syms = _symbols(ctx)
     items = [make(s) for s in syms]
@@ -138,7 +144,7 @@ def klines(ctx: Ctx) -> Any:
         raise err(-1120)
     step = KLINE_MS[interval]
     limit = _limit(ctx, 500, 1000)
-    start, end = _opt_int(ctx, "startTime"), _opt_int(ctx, "endTime")
+    start, end = _opt_time(ctx, "startTime"), _opt_time(ctx, "endTime")
     if start is not None:
         first = start // step * step + (step if start % step else 0)
     else:
@@ -241,7 +247,7 @@ def open_orders(ctx: Ctx) -> Any:
 
 
 def _check_range(ctx: Ctx) -> tuple[int | None, int | None]:
-    start, end = _opt_int(ctx, "startTime"), _opt_int(ctx, "endTime")
+    start, end = _opt_time(ctx, "startTime"), _opt_time(ctx, "endTime")
     if start is not None and end is not None and end - start > 86_400_000:
         raise err(-1127, 1, 24)
     return start, end
