@@ -4,19 +4,15 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
-from keysafe.client import orders
+from keysafe.client import program
 from keysafe.client._base import ClientBase
-from keysafe.client.pipeline import RESYNC, RETRY_AFTER_FREEZE, NetworkError, Prepared
 from keysafe.client.responses import Response
-from keysafe.clock import Sample
-from keysafe.errors import ExecutionStatusUnknown, NoSuchOrderError
-from keysafe.governor import Reservation
 
-_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+T = TypeVar("T")
 
 
 class Client(ClientBase):
@@ -35,60 +31,36 @@ class Client(ClientBase):
 
     # ------------------------------------------------------------ the drive
 
-    def _call(self, method: str, path: str, params: dict[str, Any], transform=None):
-        prep = self.pipeline.prepare(method, path, params)
-        response = self._execute(prep)
-        return transform(response) if transform else response
-
-    def _ready(self) -> None:
-        """Before the first call: exchangeInfo's limits, then the server clock (and its refreshes)."""
-        if self._limits_loaded and not self.clock.needs_sync():
-            return
-        with self._ready_lock:
-            if not self._limits_loaded:
-                try:
-                    info = self._execute(self.pipeline.prepare("GET", "/api/v3/exchangeInfo"), internal=True)
-                    self._adopt_limits(info.data)
-                except Exception as exc:  # noqa: BLE001 - defaults from the spec then
-                    if not self._limits_failed(exc):
-                        raise
-                self._limits_loaded = True
-            # windows are aligned to the server's clock, and signed calls need it
-            if self.clock.needs_sync():
-                self.sync_clock()
-
-    def _execute(self, prep: Prepared, internal: bool = False) -> Response:
-        if not internal:
-            self._ready()
-        pipe = self.pipeline
-        while True:
-            got = pipe.reserve(prep)
-            if not isinstance(got, Reservation):
-                time.sleep(got)
-                continue
-            out = pipe.build(prep)
-            if pipe.stale(got, out):  # held up (CPU load) past the windows it was charged to
-                continue
+    def _run(self, prog: program.Program[T]) -> T:
+        """Drive a program (keysafe.client.program) with blocking calls."""
+        value: Any = None
+        error: BaseException | None = None
+        while not isinstance(action := program.resume(prog, value, error), program.Done):
+            value = error = None
             try:
-                r = self._http.request(out.method, out.url, headers=out.headers, content=out.content)
-            except httpx.HTTPError as exc:
-                raise pipe.transport_failed(prep, got, out, exc, sent=not isinstance(exc, _NOT_SENT)) from None
-            result = pipe.receive(prep, got, out, r.status_code, r.headers, r.content)
-            if result is RESYNC:
-                self.sync_clock()
-                continue
-            if result is RETRY_AFTER_FREEZE:
-                continue
-            return result
+                value = self._perform(action)
+            except Exception as exc:  # thrown into the program, where it asked for the action
+                error = exc
+        return action.value
+
+    def _perform(self, action: program.Action) -> Any:
+        if isinstance(action, program.Governed):
+            return action.step(*action.args, **action.kwargs)
+        if isinstance(action, program.Send):
+            out = action.out
+            return self._http.request(out.method, out.url, headers=out.headers, content=out.content)
+        if isinstance(action, program.Sleep):
+            time.sleep(action.seconds)
+            return None
+        with self._ready_lock:  # program.READY: one thread loads the limits and the clock
+            return self._run(program.ready(self))
+
+    def _call(self, method: str, path: str, params: dict[str, Any], transform=None):
+        return self._run(program.call(self, method, path, params, transform))
 
     def sync_clock(self, samples: int | None = None) -> None:
         """Measure the server clock offset now (smallest round trip of several samples wins)."""
-        taken = []
-        for _ in range(samples or self.clock.samples):
-            prep = self.pipeline.prepare("GET", "/api/v3/time")
-            r = self._execute(prep, internal=True)
-            taken.append(Sample(r.sent_local_ms, float(r.data["serverTime"]), r.received_local_ms))
-        self.clock.update(taken)
+        self._run(program.sync_clock(self, samples))
 
     # ------------------------------------------------------------ orders
 
@@ -99,30 +71,7 @@ class Client(ClientBase):
         is the order if it exists (``response.recovered`` is True), else
         :class:`OrderNotPlacedError` once Binance can no longer accept it.
         """
-        prep = self.pipeline.prepare("POST", "/api/v3/order", orders.order_params(symbol, side, type, params))
-        try:
-            return self._execute(prep)
-        except (ExecutionStatusUnknown, NetworkError) as exc:
-            if isinstance(exc, NetworkError) and not exc.maybe_executed:
-                raise
-            return self._resolve(prep, exc)
-
-    def _resolve(self, prep: Prepared, cause: BaseException) -> Response:
-        cid = prep.params["newClientOrderId"]
-        deadline = (prep.timestamp or self.clock.now_ms()) + float(self.pipeline.recv_window) + orders.SETTLE_MARGIN_MS
-        give_up = time.monotonic() + orders.RESOLVE_TIMEOUT_S
-        while True:
-            try:
-                found = self.get_order(prep.params["symbol"], client_order_id=cid)
-                return Response(found.status, found.data, found.headers, found.usage, prep.method, prep.path,
-                                found.latency_ms, recovered=True)
-            except NoSuchOrderError:
-                if self.clock.now_ms() > deadline:
-                    raise orders.not_placed(cid, cause) from None
-            except (ExecutionStatusUnknown, NetworkError):
-                if time.monotonic() > give_up:
-                    raise orders.still_unknown(cid, cause) from None
-            time.sleep(min(0.25, max(0.01, (deadline - self.clock.now_ms()) / 1000)))
+        return self._run(program.place_order(self, symbol, side, type, params))
 
     # ------------------------------------------------------------ lifetime
 
