@@ -369,3 +369,44 @@ def test_processes_spending_leases_never_overrun_a_window(tmp_path):
     assert sum(leased for _c, leased in results) > 100  # the leases were used
     full = sorted(per_window)[1:-1]  # the first and last windows are partial
     assert full and min(per_window[w] for w in full) >= 900, per_window  # and the budget still fills
+
+
+# ------------------------------------------------------------------ limits learnt from exchangeInfo
+
+def test_a_lease_taken_under_the_old_limits_is_not_spent_under_new_ones(tmp_path):
+    """Before exchangeInfo answers, the defaults are in force and a lease may be large; once the
+    server's (smaller) limits are adopted, nothing may be spent from that lease any more."""
+    g = Governor(f"sqlite:///{tmp_path / 'gov.sqlite3'}", BIG, guard_ms=0, burst=1.0)
+    first = take(g, 2, T0 + 100)
+    assert isinstance(first, Reservation) and first.lease is not None
+    g.set_limits(LIMITS)  # 100 weight per window
+    for i in range(60):  # 120 weight asked within the old lease's lifetime
+        r = take(g, 2, T0 + 101 + i // 10)
+        if isinstance(r, Reservation):
+            assert r.lease is not first.lease
+    assert g.usage(now_ms=T0 + 120).used_weight <= 100
+    g.close()
+
+
+def test_new_limits_take_the_current_window_as_full_and_are_shared(storage_uri):
+    """What was sent under the defaults is invisible in the new windows: the current one counts as
+    full. The limits are stored, so a process starting later governs its first request by them."""
+    big = (RateLimit(RateLimitType.REQUEST_WEIGHT, "MINUTE", 1, 6000),)
+    a = Governor(storage_uri, guard_ms=0, burst=1.0)  # the spec's defaults, as a client starts
+    assert isinstance(take(a, 20, T0 + 100), Reservation)  # exchangeInfo, under the defaults
+    assert a.adopt_limits(LIMITS, now_ms=T0 + 150) is True
+    wait = take(a, 5, T0 + 160)
+    assert isinstance(wait, Wait) and wait.until_ms == T0 + W  # the next window, seen whole
+    assert isinstance(take(a, 5, T0 + W + 1), Reservation)
+    assert a.adopt_limits(LIMITS, now_ms=T0 + W + 2) is False  # the same limits again: nothing happens
+    assert isinstance(take(a, 5, T0 + W + 3), Reservation)
+
+    later = Governor(storage_uri, guard_ms=0, burst=1.0)  # another process on the same storage
+    assert isinstance(take(later, 5, T0 + W + 4), Reservation)
+    assert later.weight_limit.limit == 100  # governed by the learnt limits from its first request
+    assert later.adopt_limits(LIMITS, now_ms=T0 + W + 5) is False  # so its start-up costs no window
+    chosen = Governor(storage_uri, big, guard_ms=0, burst=1.0)  # limits given by the caller stay
+    take(chosen, 5, T0 + W + 6)
+    assert chosen.weight_limit.limit == 6000
+    for g in (a, later, chosen):
+        g.close()

@@ -93,9 +93,10 @@ class ClientBase(EndpointMethods):
 
     def _adopt_limits(self, info: Any) -> None:
         try:
-            self.governor.set_limits(rate_limits_from_exchange_info(info))
+            limits = rate_limits_from_exchange_info(info)
         except (ValueError, KeysafeError):
-            pass  # keep the spec's defaults
+            return  # keep the spec's defaults
+        self.pipeline.adopt_limits(limits)
 
     @staticmethod
     def _limits_failed(exc: BaseException) -> bool:

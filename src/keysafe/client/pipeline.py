@@ -183,6 +183,12 @@ class Pipeline:
         early = self.clock.uncertainty_ms if self.clock.synced else 1000.0
         return early, self._late + early
 
+    def adopt_limits(self, limits) -> bool:
+        """The server's limits (exchangeInfo) for the governor; see :meth:`Governor.adopt_limits`."""
+        early, late = self._spread()
+        return self.governor.adopt_limits(limits, now_ms=int(self.clock.now_ms()), ip=self.local_address,
+                                          account=self.account, early_ms=early, late_ms=late)
+
     def reserve(self, prep: Prepared) -> Reservation | float:
         """Reserve the request's budget; or the seconds to wait; raises when on_limit='raise'."""
         now = self.clock.now_ms()

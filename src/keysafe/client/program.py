@@ -119,19 +119,19 @@ def call(c: ClientBase, method: str, path: str, params: dict[str, Any], transfor
 
 
 def ready(c: ClientBase) -> Program[None]:
-    """Before the first call: exchangeInfo's limits, then the server clock (and its refreshes).
-    The driver runs this under its lock and only while still needed."""
+    """Before the first call: the server clock (and its refreshes), then exchangeInfo's limits.
+    The driver runs this under its lock and only while still needed. The clock comes first:
+    windows are aligned to it, and adopting new limits needs to know which windows are current."""
+    if c.clock.needs_sync():
+        yield from sync_clock(c)
     if not c._limits_loaded:
         try:
             info = yield from execute(c, c.pipeline.prepare("GET", "/api/v3/exchangeInfo"), internal=True)
-            c._adopt_limits(info.data)
+            yield governed(c._adopt_limits, info.data)
         except Exception as exc:  # noqa: BLE001 - defaults from the spec then
             if not c._limits_failed(exc):
                 raise
         c._limits_loaded = True
-    # windows are aligned to the server's clock, and signed calls need it
-    if c.clock.needs_sync():
-        yield from sync_clock(c)
 
 
 def sync_clock(c: ClientBase, samples: int | None = None) -> Program[None]:

@@ -13,6 +13,7 @@ latency, the guard band) is charged to both windows, so neither can overflow.
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 import uuid
@@ -33,7 +34,13 @@ from keysafe.governor.lease import LeaseBook
 from keysafe.governor.uri import storage_from_uri
 from keysafe.governor.usage import LimitUsage, Usage
 from keysafe.spec.endpoints import Lane
-from keysafe.spec.limits import DEFAULT_RATE_LIMITS, RateLimit, RateLimitType
+from keysafe.spec.limits import (
+    DEFAULT_RATE_LIMITS,
+    RateLimit,
+    RateLimitType,
+    rate_limits_from_exchange_info,
+    rate_limits_to_exchange_info,
+)
 
 DEFAULT_GUARD_MS = 10.0
 #: Weight pacing: at a fraction f of a window, at most f + DEFAULT_BURST of the limit is used,
@@ -42,6 +49,9 @@ DEFAULT_BURST = 0.1
 #: A settlement handed to the next acquire is written by itself after this long (seconds)
 #: when no acquire comes (an idle caller), so the others see the corrected counts.
 SETTLE_FLUSH_S = 0.005
+#: the mark of a settlement that reserved nothing (a bare observation): no request counts as "later"
+_NO_MARK = 2**53 - 1
+_LIMITS_META = "limits"
 
 
 class BudgetExhaustedError(KeysafeError):
@@ -131,6 +141,19 @@ class Governor:
         # request goes to the shared storage
         self._leases = LeaseBook(self) if lease and getattr(self.storage, "local_lease", False) else None
         self.set_limits(limits)
+        # Limits the caller did not choose are the spec's defaults until exchangeInfo says otherwise;
+        # until then every acquire looks whether another process sharing the storage learnt them.
+        self._limits_known = limits is not DEFAULT_RATE_LIMITS or not hasattr(self.storage, "get_meta")
+
+    def _load_shared_limits(self) -> None:
+        raw = self.storage.get_meta(_LIMITS_META)  # type: ignore[attr-defined]
+        if not raw:
+            return
+        try:
+            self.set_limits(rate_limits_from_exchange_info({"rateLimits": json.loads(raw)}))
+        except (ValueError, TypeError, ConfigurationError):
+            return  # unreadable: exchangeInfo will tell
+        self._limits_known = True
 
     def _notice(self, message: str) -> None:
         self.notices.append(message)
@@ -151,6 +174,9 @@ class Governor:
         limits = tuple(limits)
         if not limits:
             raise ConfigurationError("The governor was given no rate limits.", "Pass exchangeInfo's rateLimits.")
+        leases = getattr(self, "_leases", None)
+        if leases is not None:
+            leases.retire_all(0)  # a slice leased under the old limits must not be spent under the new ones
         self._limits = limits
         # per limiter, computed once: (limit, kind, window ms, base suffix, lower-case usage header)
         self._plan = tuple(
@@ -166,6 +192,37 @@ class Governor:
         self._kinds: dict[str, tuple[RateLimitType, str]] = {}
         weight = [lim for lim in limits if lim.type is RateLimitType.REQUEST_WEIGHT]
         self.window_ms = int(min((w.window_seconds for w in weight), default=60) * 1000)
+
+    def adopt_limits(self, limits: Iterable[RateLimit], *, now_ms: int, ip: str | None = None,
+                     account: str | None = None, early_ms: float = 0.0, late_ms: float = 0.0) -> bool:
+        """Switch to the server's limits (exchangeInfo); True when they differ from those in use.
+
+        The limits are stored for the other processes sharing the storage: one that starts later
+        governs its very first request by them. What was sent before under other limits
+        (exchangeInfo itself, the clock samples, processes starting at the same moment) was
+        counted in the old limits' windows, so the new windows know nothing of it: when the
+        limits change, the request-weight window(s) a request sent now could land in are taken
+        as full, and requests wait for the next window, the first one the new counters see whole
+        (a start-up sends no orders, and a few raw requests do not matter). Unchanged limits
+        (Binance's usual answer) cost nothing.
+        """
+        limits = tuple(limits)
+        self._limits_known = True
+        if {(lim.type, lim.window_seconds, lim.limit) for lim in limits} == \
+                {(lim.type, lim.window_seconds, lim.limit) for lim in self._limits}:
+            return False
+        self.set_limits(limits)
+        put = getattr(self.storage, "put_meta", None)
+        if put is not None:  # the processes that start later govern their first requests by these
+            put(_LIMITS_META, json.dumps(rate_limits_to_exchange_info(limits), separators=(",", ":")))
+        charges = self.charges(ip=ip, account=account, weight=1, orders=0, now_ms=now_ms, early_ms=early_ms,
+                               late_ms=late_ms)
+        # "set", not "max": a full window, but not traffic of other programs to expect again later
+        items = [SettleItem(ch.key(w), 0, 0, ch.limit, HEADER_SET, _NO_MARK, (w + 3) * ch.window_ms, now_ms)
+                 for ch in charges if "|REQUEST_WEIGHT|" in ch.base for w in ch.windows]
+        if items:
+            self.storage.settle(items, now_ms)
+        return True
 
     @property
     def weight_limit(self) -> RateLimit | None:
@@ -215,6 +272,8 @@ class Governor:
         late_ms: float = 0.0,
     ) -> Reservation | Wait:
         """Reserve now or say when to come back. Never blocks beyond the storage's own operation."""
+        if not self._limits_known:
+            self._load_shared_limits()
         leases = self._leases if not orders else None
         if leases is not None:
             got = leases.take(ip, weight, now_ms, early_ms, late_ms)

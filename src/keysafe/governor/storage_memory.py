@@ -49,6 +49,7 @@ class MemoryStorage:
         self._ops = _Ops()
         self._lock = threading.Lock()
         self._ops_count = 0
+        self._meta: dict[str, str] = {}
 
     def acquire(self, request: AcquireRequest) -> AcquireResult:
         with self._lock:
@@ -60,6 +61,13 @@ class MemoryStorage:
     def settle(self, items: list[SettleItem], now_ms: int) -> None:
         with self._lock:
             _algorithm.settle(self._ops, items)
+
+    def get_meta(self, name: str) -> str | None:
+        """A small shared value (the limits learnt from exchangeInfo), or None."""
+        return self._meta.get(name)
+
+    def put_meta(self, name: str, value: str) -> None:
+        self._meta[name] = value
 
     def freeze(self, key: str, until_ms: int) -> int:
         with self._lock:

@@ -382,6 +382,20 @@ class RedisStorage:
         if self._fallback is not None:
             self._fallback.reset()
 
+    def get_meta(self, name: str) -> str | None:
+        """A small value shared by every host (the limits learnt from exchangeInfo), or None."""
+        try:
+            value = self._redis.get(self.prefix + "meta:" + name)
+        except _REDIS_ERRORS:
+            return None
+        return value.decode("utf-8", "replace") if isinstance(value, bytes) else value
+
+    def put_meta(self, name: str, value: str) -> None:
+        try:
+            self._redis.set(self.prefix + "meta:" + name, value)
+        except _REDIS_ERRORS:
+            pass  # the next process learns the limits from exchangeInfo itself
+
     def close(self) -> None:
         self._redis.close()
 

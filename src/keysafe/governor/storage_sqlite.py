@@ -25,6 +25,7 @@ CREATE TABLE IF NOT EXISTS counters_v3 (k TEXT PRIMARY KEY, used INTEGER, inflig
                                      external INTEGER, seen INTEGER, expires INTEGER);
 CREATE TABLE IF NOT EXISTS freezes (k TEXT PRIMARY KEY, until INTEGER);
 CREATE TABLE IF NOT EXISTS claims (scope TEXT, id TEXT, data TEXT, PRIMARY KEY (scope, id));
+CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT);
 """
 
 
@@ -161,6 +162,16 @@ class SQLiteStorage:
     def reset(self) -> None:
         with self._lock:
             self._db.executescript("DELETE FROM counters_v3; DELETE FROM freezes; DELETE FROM claims;")
+
+    def get_meta(self, name: str) -> str | None:
+        """A small value shared by the processes (the limits learnt from exchangeInfo), or None."""
+        with self._lock:
+            row = self._db.execute("SELECT v FROM meta WHERE k=?", (name,)).fetchone()
+        return row[0] if row else None
+
+    def put_meta(self, name: str, value: str) -> None:
+        with self._lock:
+            self._db.execute("INSERT OR REPLACE INTO meta VALUES (?,?)", (name, value))
 
     def close(self) -> None:
         with self._lock:

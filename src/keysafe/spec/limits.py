@@ -87,6 +87,18 @@ SAPI_IP_WEIGHT_PER_MINUTE = 12_000
 SAPI_UID_WEIGHT_PER_MINUTE = 180_000
 
 
+def rate_limits_to_exchange_info(limits: Iterable[RateLimit]) -> list[dict[str, Any]]:
+    """``limits`` as exchangeInfo's ``rateLimits`` entries (the inverse of the function below)."""
+    out = []
+    for lim in limits:
+        item: dict[str, Any] = {"rateLimitType": lim.type.value, "interval": lim.interval,
+                                "intervalNum": lim.interval_num, "limit": lim.limit}
+        if lim.window_ms is not None:
+            item["windowMs"] = lim.window_ms
+        out.append(item)
+    return out
+
+
 def rate_limits_from_exchange_info(
     info: Mapping[str, Any], *, fallback: Iterable[RateLimit] = DEFAULT_RATE_LIMITS
 ) -> tuple[RateLimit, ...]:
