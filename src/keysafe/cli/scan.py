@@ -7,7 +7,7 @@ import click
 from keysafe.cli.scan_run import run_scan
 from keysafe.scan.baseline import DEFAULT_NAME
 from keysafe.scan.engine import MAX_BYTES
-from keysafe.scan.hook import install_hook, installed_backup, uninstall_hook
+from keysafe.scan.hook import backup_of, install_hook, uninstall_hook
 from keysafe.scan.sources import require_repo
 
 
@@ -55,8 +55,8 @@ def hook_install_command(force: bool) -> None:
     root = require_repo()
     path = install_hook(root, force=force)
     click.echo(f"Installed {path}: commits that add a Binance key or a private key are now blocked.")
-    backup = installed_backup(root)
-    if backup is not None:
+    backup = backup_of(path)
+    if backup.exists():
         click.echo(f"Your previous hook is kept as {backup}; keysafe hook uninstall puts it back.")
     click.echo("Bypass once, knowingly: git commit --no-verify. Allow a false positive: add `keysafe: allow`.")
 

@@ -54,10 +54,9 @@ def _is_ours(hook: Path) -> bool:
     return MARKER in hook.read_text(errors="replace")
 
 
-def installed_backup(root: Path) -> Path | None:
-    """The user's own hook that ``install --force`` set aside, if any."""
-    backup = hooks_dir(root) / ("pre-commit" + BACKUP_SUFFIX)
-    return backup if backup.exists() else None
+def backup_of(hook: Path) -> Path:
+    """Where ``install --force`` keeps the user's own hook."""
+    return hook.with_name(hook.name + BACKUP_SUFFIX)
 
 
 def install_hook(root: Path, *, force: bool = False) -> Path:
@@ -71,7 +70,7 @@ def install_hook(root: Path, *, force: bool = False) -> Path:
             raise ScanError(f"{target} already exists and is not keysafe's hook.",
                             "Add `keysafe scan --staged` to it yourself, or re-run with --force (your hook is "
                             "kept as pre-commit.before-keysafe).")
-        backup = target.with_name(target.name + BACKUP_SUFFIX)
+        backup = backup_of(target)
         if backup.exists():
             raise ScanError(f"{target} is not keysafe's hook and {backup.name} already holds an earlier one.",
                             f"Merge or remove {backup} first, then re-run keysafe hook install --force.")
@@ -92,9 +91,10 @@ def uninstall_hook(root: Path) -> tuple[Path, Path | None]:
     if not _is_ours(target):
         raise ScanError(f"{target} is not keysafe's hook; it was left as it is.", "Edit it yourself if needed.")
     target.unlink()
-    backup = installed_backup(root)
-    if backup is not None:
-        backup.rename(target)
+    backup = backup_of(target)
+    if not backup.exists():
+        return target, None
+    backup.rename(target)
     return target, backup
 
 
